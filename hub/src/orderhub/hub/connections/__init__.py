@@ -1,0 +1,1 @@
+"""Connections as the API shows them: configuration, capabilities and health."""

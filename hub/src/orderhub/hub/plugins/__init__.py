@@ -1,0 +1,1 @@
+"""Installed plugins as the API shows them."""
