@@ -1,0 +1,1 @@
+"""Items (SKUs): the catalogue every channel and location maps to."""

@@ -1,0 +1,1 @@
+"""Locations: warehouses, stores, 3PLs and drop-ship suppliers."""

@@ -1,0 +1,1 @@
+"""Stock per item and location, and the movements ledger."""
