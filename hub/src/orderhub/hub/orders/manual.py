@@ -1,0 +1,140 @@
+"""Orders typed in through `POST /orders`: from the API's input to a stored canonical order.
+
+They belong to the built-in `manual` connection. The number is the caller's reference when one
+is given, otherwise the connection's prefix and the next value of a per-connection counter
+("M-1001"); a line without a price takes the item's price.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orderhub.core.connection import Connection
+from orderhub.core.model import Actor, Money, Order, OrderLine, ShippingLine
+from orderhub.core.money import MoneyError
+from orderhub.hub.allocation.intake import accept_order
+from orderhub.hub.errors import Conflict, InvalidInput
+from orderhub.hub.ids import new_id
+from orderhub.hub.orders.schemas import ManualOrderIn
+from orderhub.hub.store.counters import next_value
+from orderhub.hub.store.tables import ItemRow
+from orderhub.hub.store.types import utcnow
+
+if TYPE_CHECKING:
+    from orderhub.hub.runtime import Hub
+
+MANUAL_CONNECTION = "manual"
+FIRST_NUMBER = 1001
+
+
+def _money(value: str, currency: str, field: str) -> Money:
+    try:
+        return Money.parse(value, currency)
+    except MoneyError as exc:
+        raise InvalidInput(str(exc), code="invalid_amount", field=field) from exc
+
+
+def _lines(data: ManualOrderIn, items: dict[str, ItemRow]) -> list[OrderLine]:
+    lines = []
+    for index, line in enumerate(data.lines):
+        item = items[line.sku]
+        if line.unit_price is not None:
+            price = _money(line.unit_price, data.currency, f"lines[{index}].unit_price")
+        elif item.price_amount is None or item.price_currency is None:
+            raise InvalidInput(
+                f"line {index}: item {line.sku} has no price; give unit_price",
+                code="missing_price",
+                line=index,
+                sku=line.sku,
+            )
+        elif item.price_currency != data.currency:
+            raise InvalidInput(
+                f"line {index}: item {line.sku} is priced in {item.price_currency}, the order "
+                f"is in {data.currency}; give unit_price",
+                code="currency_mismatch",
+                line=index,
+                sku=line.sku,
+            )
+        else:
+            price = Money(amount=item.price_amount, currency=data.currency)
+        lines.append(
+            OrderLine(
+                sku=line.sku, name=line.name or item.name, quantity=line.quantity, unit_price=price
+            )
+        )
+    return lines
+
+
+async def manual_order(
+    session: AsyncSession,
+    data: ManualOrderIn,
+    *,
+    connection: Connection,
+    number: str,
+    external_id: str,
+) -> tuple[Order, dict[str, int]]:
+    """The canonical order for the input, validated against the catalog, and SKU -> item id
+    of its lines; nothing is stored (`POST /routing/simulate` routes it as it would be)."""
+    skus = sorted({line.sku for line in data.lines})
+    rows = await session.scalars(sa.select(ItemRow).where(ItemRow.sku.in_(skus)))
+    items = {row.sku: row for row in rows}
+    unknown = [sku for sku in skus if sku not in items]
+    if unknown:
+        raise InvalidInput(
+            f"unknown SKU(s): {', '.join(unknown)}",
+            code="unknown_sku",
+            skus=unknown,
+            lines_without_sku=[],
+        )
+    lines = _lines(data, items)
+    shipping = []
+    if data.shipping is not None:
+        shipping.append(
+            ShippingLine(
+                title=data.shipping.title,
+                code=data.shipping.code,
+                price=_money(data.shipping.price, data.currency, "shipping.price"),
+            )
+        )
+    order = Order(
+        connection=connection.id,
+        external_id=external_id,
+        number=number,
+        currency=data.currency,
+        placed_at=data.placed_at.astimezone(UTC) if data.placed_at else utcnow(),
+        lines=lines,
+        financial_status=data.financial_status,
+        customer=data.customer,
+        shipping_address=data.shipping_address,
+        billing_address=data.billing_address,
+        shipping_lines=shipping,
+        tags=list(data.tags),
+        notes=data.notes,
+        pickup_location=data.pickup_location,
+    )
+    return order, {sku: row.id for sku, row in items.items()}
+
+
+async def create_manual_order(
+    hub: Hub, session: AsyncSession, data: ManualOrderIn, *, connection: Connection, actor: Actor
+) -> Order:
+    """Validate against the catalog, number the order and accept it: stored with its first
+    history, checked, routed and reserved (`orderhub.hub.allocation.intake`)."""
+    if not connection.enabled:
+        raise Conflict(f"connection {connection.id} is disabled", code="connection_disabled")
+    order, known_items = await manual_order(
+        session, data, connection=connection, number="", external_id=""
+    )
+    if data.reference is not None:
+        order.number, order.external_id = data.reference, data.reference
+    else:
+        sequence = await next_value(session, f"order_number:{connection.id}", start=FIRST_NUMBER)
+        order.number = f"{connection.settings.number_prefix}{sequence}"
+        order.external_id = new_id("man")
+    return await accept_order(
+        hub, session, order, actor=actor, reject_unknown_skus=True, known_items=known_items
+    )
