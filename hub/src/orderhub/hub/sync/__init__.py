@@ -1,0 +1,1 @@
+"""Keeping connections in sync: the inbox (what came in), the outbox (what must go out)."""

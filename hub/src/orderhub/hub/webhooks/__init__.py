@@ -1,0 +1,1 @@
+"""Webhook intake: verify, store in the inbox, answer at once."""
