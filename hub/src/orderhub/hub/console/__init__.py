@@ -23,6 +23,7 @@ def console_routes() -> list[Router]:
     from orderhub.hub.console import (
         connections,
         dashboard,
+        labels,
         orders,
         routing,
         signin,
@@ -55,6 +56,10 @@ def console_routes() -> list[Router]:
             warehouse.release_now,
             warehouse.confirm_picks,
             warehouse.pack,
+            labels.buy_label,
+            labels.buy_labels,
+            labels.label_document,
+            labels.print_labels,
             connections.connections,
             connections.replay_inbox,
             connections.replay_outbox,

@@ -17,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderhub.core.model import OrderStatus
 from orderhub.hub.store.tables import (
+    FulfilmentRow,
     InboxRow,
     ItemRow,
+    LabelRow,
     LocationRow,
     OrderHistoryRow,
     OrderHoldRow,
@@ -366,6 +368,64 @@ async def location_work(
         else:
             work.lines.append(WorkLine(sku=sku, name=name, quantity=quantity))
     return LocationWork(allocated=list(orders.values()))
+
+
+@dataclass
+class WaitingLabel:
+    """A parcel's purchased label, not yet scanned by its carrier."""
+
+    shipment_id: str
+    order_id: str
+    order_number: str
+    position: int
+    status: str
+    carrier: str | None
+    service: str | None
+    tracking_number: str | None
+    label_format: str
+    purchased_at: datetime | None
+
+
+NOT_HANDED_OVER = ("pre_transit",)
+"""Tracking statuses that mean the carrier has not scanned the parcel yet (or none at all)."""
+
+
+async def labels_waiting(
+    session: AsyncSession, location_code: str, *, since: datetime, limit: int = 200
+) -> list[WaitingLabel]:
+    """Labels bought at a location since `since` whose parcels the carrier has not scanned
+    yet, oldest first: what waits to be printed and handed over."""
+    rows = await session.execute(
+        sa.select(
+            ShipmentRow.id,
+            ShipmentRow.order_id,
+            OrderRow.number,
+            ShipmentRow.position,
+            ShipmentRow.status,
+            LabelRow.carrier,
+            LabelRow.service,
+            LabelRow.tracking_number,
+            LabelRow.label_format,
+            LabelRow.purchased_at,
+        )
+        .join(LabelRow, LabelRow.shipment_id == ShipmentRow.id)
+        .join(FulfilmentRow, FulfilmentRow.id == ShipmentRow.fulfilment_id)
+        .join(LocationRow, LocationRow.id == FulfilmentRow.location_id)
+        .join(OrderRow, OrderRow.id == ShipmentRow.order_id)
+        .where(
+            LocationRow.code == location_code,
+            LabelRow.status == "purchased",
+            LabelRow.purchased_at >= since,
+            ShipmentRow.status.in_(("labelled", "shipped")),
+            sa.or_(
+                ShipmentRow.tracking_status.is_(None),
+                ShipmentRow.tracking_status.in_(NOT_HANDED_OVER),
+            ),
+        )
+        .order_by(LabelRow.purchased_at, OrderRow.number, ShipmentRow.position)
+        .limit(limit)
+    )
+    return [WaitingLabel(*row) for row in rows.all()]
 
 
 # ---------------------------------------------------------------------------------- stock

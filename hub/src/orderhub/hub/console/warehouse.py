@@ -1,9 +1,11 @@
 """The warehouse view: one location's work. Orders allocated there (released by rule or by
 hand), the pick list of what is released, picks confirmed with what was found (a short pick
-is re-routed by the fulfilment service), and packing into a parcel."""
+is re-routed by the fulfilment service), packing into a parcel, buying the labels of what is
+packed and the labels waiting to be printed and handed over (`console.labels`)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +15,7 @@ from litestar.response import Redirect, Template
 
 from orderhub.hub.auth.middleware import WRITE_ORDERS, WRITE_STOCK, check_location_scope
 from orderhub.hub.console import queries
+from orderhub.hub.console.labels import WAITING_DAYS
 from orderhub.hub.console.orders import actor
 from orderhub.hub.console.web import Can, done, integer, page, text, url
 from orderhub.hub.deps import HubDep
@@ -23,6 +26,7 @@ from orderhub.hub.fulfilment.schemas import PackIn, ParcelIn, PickIn, PicksIn
 from orderhub.hub.locations.service import list_locations
 from orderhub.hub.runtime import Hub
 from orderhub.hub.store.tables import FulfilmentRow, LocationRow
+from orderhub.hub.store.types import utcnow
 
 OPEN_GROUPS = ("planned", "picking", "packed")
 
@@ -35,7 +39,7 @@ async def warehouse(
     async with hub.read() as session:
         locations = [loc for loc in await list_locations(session) if can.see_location(loc.code)]
         current = location or (locations[0].code if locations else None)
-        work, picks, groups = queries.LocationWork(), None, []
+        work, picks, groups, waiting = queries.LocationWork(), None, [], []
         if current is not None:
             check_location_scope(request.user, current)
             work = await queries.location_work(session, current)
@@ -47,6 +51,9 @@ async def warehouse(
                 .order_by(FulfilmentRow.planned_at, FulfilmentRow.id)
             )
             groups = await fulfilment_views(session, list(rows))
+            waiting = await queries.labels_waiting(
+                session, current, since=utcnow() - timedelta(days=WAITING_DAYS)
+            )
     planned = {g.order_id: g for g in groups if g.status == "planned"}
     return page(
         request,
@@ -59,6 +66,8 @@ async def warehouse(
         planned=planned,
         to_pack=[g for g in groups if g.status == "picking"],
         packed=[g for g in groups if g.status == "packed"],
+        waiting=waiting,
+        waiting_days=WAITING_DAYS,
     )
 
 

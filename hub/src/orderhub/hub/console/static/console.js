@@ -25,4 +25,15 @@
     if (submitter && submitter.dataset.confirm) message = submitter.dataset.confirm;
     if (message && !window.confirm(message)) event.preventDefault();
   }, true);
+  // Forms with data-once are sent once (a second click while the page loads would ask the
+  // server twice): after the first submit their buttons are disabled.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.matches || !form.matches("[data-once]")) return;
+    if (form.dataset.sent) { event.preventDefault(); return; }
+    form.dataset.sent = "1";
+    window.setTimeout(function () {
+      form.querySelectorAll("button[type=submit]").forEach(function (button) { button.disabled = true; });
+    }, 0);
+  });
 })();
