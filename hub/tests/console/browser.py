@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -47,13 +47,21 @@ class Console:
 
 
 @contextmanager
-def running_console(database_url: str, redis_url: str) -> Iterator[Console]:
-    """Migrate and seed the database, serve the app on a free port, stop it afterwards."""
+def running_console(
+    database_url: str,
+    redis_url: str,
+    *,
+    connections: dict[str, Any] | None = None,
+    more: Callable[[Hub, World], Awaitable[Any]] | None = None,
+) -> Iterator[Console]:
+    """Migrate and seed the database (then `more(hub, world)` if given), serve the app with
+    these extra `connections` on a free port, stop it afterwards."""
     settings = parse_settings(
         {
             "database_url": database_url,
             "redis_url": redis_url,
             "worker": {"queue_name": f"orderhub-console-test-{uuid.uuid4().hex[:8]}"},
+            "connections": connections or {},
         }
     )
     upgrade(database_url)
@@ -61,7 +69,10 @@ def running_console(database_url: str, redis_url: str) -> Iterator[Console]:
     async def seeded() -> World:
         hub = Hub.open(settings)
         try:
-            return await seed(hub)
+            world = await seed(hub)
+            if more is not None:
+                await more(hub, world)
+            return world
         finally:
             await hub.aclose()
 

@@ -1,8 +1,11 @@
 """A small, known world for the console tests, built through the hub's own services.
 
-Two locations (WH1 warehouse, WH2 store), four items, and orders in the states the console
-must show: late (past its promised date), a delivery older than 14 days, on hold, allocated
-and released at each location, plus a dead outbox item and one user per role.
+Two locations (WH1 warehouse, WH2 store, both in Paris), four items, and orders in the
+states the console must show: late (past its promised date), a delivery older than 14 days,
+on hold, allocated and released at each location, plus a dead outbox item and one user per
+role. `seed_parcels` adds a packed order at each location, and `CARRIER` is an offline
+carrier connection (rates from a price list, PDF labels drawn locally, no network) to buy
+their labels from.
 """
 
 from __future__ import annotations
@@ -30,7 +33,11 @@ from orderhub.core.model import (
 )
 from orderhub.hub.catalog.service import upsert_item
 from orderhub.hub.console.accounts import create_user
+from orderhub.hub.fulfilment.packing import pack
+from orderhub.hub.fulfilment.picking import confirm_picks
+from orderhub.hub.fulfilment.records import group_lines
 from orderhub.hub.fulfilment.release import plan_groups, release_by_operator
+from orderhub.hub.fulfilment.schemas import PackIn, ParcelIn, PickIn, PicksIn
 from orderhub.hub.locations.service import location_ids, upsert_location
 from orderhub.hub.orders.service import (
     change_status,
@@ -132,16 +139,71 @@ async def _allocate(session: Any, order_id: str, location: str) -> None:
     ]
 
 
+CARRIER = {
+    "post": {
+        "connector": "offline",
+        "title": "Test Post (offline carrier)",
+        "settings": {
+            "carrier": "Test Post",
+            "tracking_prefix": "TP",
+            "rates": [
+                {
+                    "service": "colis",
+                    "price": "4.90",
+                    "max_weight_grams": 5000,
+                    "countries": ["FR"],
+                    "transit_days": 2,
+                }
+            ],
+        },
+    }
+}
+"""`connections` for a hub whose packed parcels can get labels: one offline carrier, which
+delivers to France only (a parcel to anywhere else finds no rate)."""
+
+ADDRESSES = {
+    "WH1": Address(
+        company="Main warehouse",
+        line1="12 rue des Entrepôts",
+        postal_code="93200",
+        city="Saint-Denis",
+        country="FR",
+        phone="+33100000001",
+    ),
+    "WH2": Address(
+        company="City store",
+        line1="5 rue du Commerce",
+        postal_code="75015",
+        city="Paris",
+        country="FR",
+        phone="+33100000002",
+    ),
+}
+
+
 async def seed(hub: Any) -> World:
     world = World()
     now = utcnow()
     async with hub.transaction() as session:
         await upsert_location(
             session,
-            Location(code="WH1", name="Main warehouse", kind=LocationKind.WAREHOUSE, priority=10),
+            Location(
+                code="WH1",
+                name="Main warehouse",
+                kind=LocationKind.WAREHOUSE,
+                priority=10,
+                address=ADDRESSES["WH1"],
+            ),
         )
         await upsert_location(
-            session, Location(code="WH2", name="City store", kind=LocationKind.STORE, priority=50)
+            session,
+            Location(
+                code="WH2",
+                name="City store",
+                kind=LocationKind.STORE,
+                priority=50,
+                address=ADDRESSES["WH2"],
+            ),
         )
         for sku, (name, price) in ITEMS.items():
             await upsert_item(session, Item(sku=sku, name=name, price=Money.parse(price, "EUR")))
@@ -156,15 +218,7 @@ async def seed(hub: Any) -> World:
             )
 
     async def new(number: str, lines: list[tuple[str, int]], age: timedelta, **extra: Any) -> str:
-        async with hub.transaction() as session:
-            order = await create_order(
-                session,
-                _order(number, lines, placed_at=now - age, **extra),
-                actor=SYSTEM,
-                reject_unknown_skus=True,
-            )
-            world.orders[number] = order.id
-            return order.id
+        return await _new_order(hub, world, number, lines, now - age, **extra)
 
     # Late: promised yesterday, still only allocated at WH1.
     late = await new(
@@ -249,3 +303,51 @@ async def seed(hub: Any) -> World:
             world.orders
         )
     return world
+
+
+async def _new_order(
+    hub: Any,
+    world: World,
+    number: str,
+    lines: list[tuple[str, int]],
+    placed_at: datetime,
+    **extra: Any,
+) -> str:
+    async with hub.transaction() as session:
+        order = await create_order(
+            session,
+            _order(number, lines, placed_at=placed_at, **extra),
+            actor=SYSTEM,
+            reject_unknown_skus=True,
+        )
+        world.orders[number] = order.id
+        return order.id
+
+
+PACKED = {"PACK-1": ("WH1", "MUG-BLUE", 1, 420), "PACK-2": ("WH2", "TEE-M", 1, 250)}
+"""Packed orders `seed_parcels` adds: number -> (location, SKU, units, parcel grams)."""
+
+
+async def seed_parcels(hub: Any, world: World) -> dict[str, str]:
+    """A packed order at each location (through release, picking and packing, as a warehouse
+    would), waiting for its label. Returns order number -> fulfilment group id."""
+    groups = {}
+    for number, (location, sku, units, grams) in PACKED.items():
+        order_id = await _new_order(
+            hub, world, number, [(sku, units)], utcnow() - timedelta(minutes=30)
+        )
+        async with hub.transaction() as session:
+            await _allocate(session, order_id, location)
+            row = await get_order_row(session, order_id, for_update=True)
+            (group,) = await plan_groups(session, row)
+            await release_by_operator(session, hub, group.id, actor=SYSTEM)
+            lines = await group_lines(session, group.id)
+            picks = PicksIn(
+                lines=[PickIn(line_id=line.line_id, found=line.quantity) for line in lines]
+            )
+            await confirm_picks(session, hub, group.id, picks, actor=SYSTEM)
+            await pack(
+                session, group.id, PackIn(parcels=[ParcelIn(weight_grams=grams)]), actor=SYSTEM
+            )
+            groups[number] = group.id
+    return groups
