@@ -123,10 +123,9 @@ async def hold_order(
     source: str,
     actor: Actor,
 ) -> OrderHoldRow:
-    """Put the order on hold (with history) and keep `rows` up to date."""
-    hold = await service.place_hold(session, rows.row, reason, detail, source=source, actor=actor)
-    hold_row = await session.get(OrderHoldRow, hold.id)
-    assert hold_row is not None
+    """Put the order on hold (with history) and keep `rows` up to date. Nothing is flushed:
+    the hold is written with the caller's other changes."""
+    hold_row = await service.add_hold(session, rows.row, reason, detail, source=source, actor=actor)
     rows.holds.append(hold_row)
     return hold_row
 
@@ -470,7 +469,7 @@ def _detail(order: Order, plan: AllocationPlan, cause: str, attempts: int) -> di
     }
 
 
-async def _write(
+async def write_plan(
     session: AsyncSession,
     rows: OrderRows,
     order: Order,
@@ -579,7 +578,7 @@ async def allocate(
         holds_before = len(rows.holds)
         try:
             async with session.begin_nested():
-                outcome = await _write(
+                outcome = await write_plan(
                     session,
                     rows,
                     order,
@@ -622,7 +621,7 @@ async def allocate(
         )
     )
     plan.trace[:0] = notes
-    outcome = await _write(
+    outcome = await write_plan(
         session,
         rows,
         order,

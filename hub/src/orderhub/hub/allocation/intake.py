@@ -1,13 +1,26 @@
 """Every order that enters: stored, checked, routed and reserved in one transaction.
 
-`accept_order` is what `POST /orders`, the merge of channel events and the spreadsheet
-import call instead of `orders.service.create_order`:
+`accept_orders` is what `POST /orders` (a batch of the requests that arrive together), the
+merge of channel events and the spreadsheet import (one order at a time, `accept_order`)
+call instead of `orders.service.create_order`:
 
-1. `create_order` stores it (an unknown SKU from a channel puts it on hold at once);
-2. the channel's checks run (`run_checks`): the built-in ones configured for the channel,
-   then the plugins', awaited when they are asynchronous. Each check that asks for a hold
-   places one, with its reason and the check's name as the source;
-3. an order without holds is allocated (`engine.allocate`).
+1. `store_orders` stores them (an unknown SKU from a channel puts its order on hold at once;
+   bad input and duplicates get their error, the others go on);
+2. for each order, in arrival order, the channel's checks run (`run_checks`): the built-in
+   ones configured for the channel, then the plugins', awaited when they are asynchronous.
+   Each check that asks for a hold places one, with its reason and the check's name as the
+   source. The same customer's orders earlier in the batch count as recent orders;
+3. the stock rows of every SKU the unheld orders want are locked (`snapshot.lock_levels`)
+   and read once: the batch is routed against one exact snapshot, each order taking its
+   units from it in turn, so none of its reservations can be refused;
+4. each unheld order is planned (`engine.plan_for`) and its plan written
+   (`engine.write_plan`), exactly as `engine.allocate` does on a first attempt;
+5. the reservations of the whole batch are taken in one statement, and the transaction
+   commits once: one lock window on the hot rows and one durable commit for many orders.
+
+An order whose plan needs more than that — substitutes for short lines, units promised on
+incoming stock — is allocated by `engine.allocate` after the batch's reservations, in the
+same transaction.
 
 A held order reserves nothing: when its last hold is released (`holds.release_hold`) it is
 allocated with the stock there is then.
@@ -15,6 +28,7 @@ allocated with the stock there is then.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -27,9 +41,11 @@ from orderhub.core.preprocess import run_checks_async
 from orderhub.hub.allocation import engine
 from orderhub.hub.allocation.engine import OrderRows
 from orderhub.hub.allocation.policy import ChannelPolicy
-from orderhub.hub.allocation.snapshot import Snapshot, load_snapshot
+from orderhub.hub.allocation.snapshot import Snapshot, load_snapshot, lock_levels
+from orderhub.hub.errors import HubError
 from orderhub.hub.orders.mapping import order_from_rows
-from orderhub.hub.orders.service import store_order
+from orderhub.hub.orders.service import store_orders
+from orderhub.hub.stock.reservations import ReservationRequest, reserve_many
 from orderhub.hub.store.tables import OrderLineRow, OrderRow
 
 if TYPE_CHECKING:
@@ -48,30 +64,17 @@ _STANDALONE_CHECKS = {"availability", "payment", "address"}
 
 async def recent_orders(session: AsyncSession, order: Order) -> list[Order]:
     """The same customer's orders (by e-mail) placed within a day of this one."""
-    email = order.customer.email.lower() if order.customer and order.customer.email else None
+    email = _email(order)
     if not email:
         return []
-    rows = list(
-        await session.scalars(
-            sa.select(OrderRow)
-            .where(
-                OrderRow.customer_email == email,
-                OrderRow.id != order.id,
-                OrderRow.placed_at >= order.placed_at - RECENT_WINDOW,
-                OrderRow.placed_at <= order.placed_at + RECENT_WINDOW,
-            )
-            .order_by(OrderRow.placed_at.desc())
-            .limit(RECENT_LIMIT)
-        )
-    )
-    if not rows:
-        return []
-    lines: dict[str, list[OrderLineRow]] = {row.id: [] for row in rows}
-    for line in await session.scalars(
-        sa.select(OrderLineRow).where(OrderLineRow.order_id.in_(sorted(lines)))
-    ):
-        lines[line.order_id].append(line)
-    return [order_from_rows(row, lines[row.id]) for row in rows]
+    found = await _recent_by_email(session, [order])
+    return _near(order, [other for other in found.get(email, []) if other.id != order.id])
+
+
+def _near(order: Order, others: list[Order]) -> list[Order]:
+    """Of the customer's orders (newest first), those within a day of `order`."""
+    near = [o for o in others if abs(o.placed_at - order.placed_at) <= RECENT_WINDOW]
+    return near[:RECENT_LIMIT]
 
 
 async def run_checks(
@@ -81,13 +84,15 @@ async def run_checks(
     snapshot: Snapshot,
     *,
     known_skus: frozenset[str],
+    others: list[Order] | None = None,
 ) -> list[HoldRequest]:
     """The holds the channel's checks ask for (nothing is written here). `known_skus`: the
-    order's SKUs the catalog has."""
+    order's SKUs the catalog has; `others`: the customer's recent orders when the caller has
+    read them (`recent_orders` otherwise)."""
     if not policy.checks:
         return []
-    names = {getattr(check, "name", None) for check in policy.checks}
-    others = await recent_orders(session, order) if names - _STANDALONE_CHECKS else []
+    if others is None:
+        others = await recent_orders(session, order) if needs_others(policy) else []
     context = CheckContext(
         order=order,
         known_skus=known_skus,
@@ -97,6 +102,12 @@ async def run_checks(
         incoming=snapshot.pooled_incoming(),
     )
     return await run_checks_async(context, policy.checks)
+
+
+def needs_others(policy: ChannelPolicy) -> bool:
+    """Whether a check of the channel looks at the customer's other orders."""
+    names = {getattr(check, "name", None) for check in policy.checks}
+    return bool(policy.checks) and bool(names - _STANDALONE_CHECKS)
 
 
 async def preprocess(
@@ -139,17 +150,204 @@ async def accept_order(
     known_items: dict[str, int] | None = None,
 ) -> Order:
     """Store a new order, check it, route it and reserve its stock, in the caller's
-    transaction. Returns the order as stored (status, holds, quantities, promise).
+    transaction. Returns the order as stored (status, holds, quantities, promise); raises
+    its error when it is bad input or a duplicate.
 
     `known_items` (SKU -> item id) saves a catalog lookup when the caller just made it."""
-    row, lines, holds = await store_order(
+    (accepted,) = await accept_orders(
+        hub,
         session,
-        order,
-        actor=actor,
+        [(order, actor)],
         reject_unknown_skus=reject_unknown_skus,
         known_items=known_items,
     )
-    rows = OrderRows(row=row, lines=lines, holds=holds)
-    if not rows.active_holds:
-        await preprocess(hub, session, rows, cause="intake")
-    return rows.order()
+    if isinstance(accepted, HubError):
+        raise accepted
+    return accepted
+
+
+async def accept_orders(
+    hub: Hub,
+    session: AsyncSession,
+    arrivals: Sequence[tuple[Order, Actor]],
+    *,
+    reject_unknown_skus: bool,
+    known_items: dict[str, int] | None = None,
+) -> list[Order | HubError]:
+    """Store, check, route and reserve orders that arrive together (each with who sent it),
+    in the caller's transaction (see the module docstring). Each order's result is in its
+    place: the order as stored, or the error that kept it out (bad input, a duplicate)."""
+    stored = await store_orders(
+        session, arrivals, reject_unknown_skus=reject_unknown_skus, known_items=known_items
+    )
+    batch = [
+        OrderRows(row=row, lines=lines, holds=holds)
+        for result in stored
+        if not isinstance(result, HubError)
+        for row, lines, holds in [result]
+    ]
+    to_route = [rows for rows in batch if not rows.active_holds]
+    if to_route:
+        await _route_together(hub, session, to_route)
+    await session.flush()
+    accepted = iter(batch)
+    return [result if isinstance(result, HubError) else next(accepted).order() for result in stored]
+
+
+async def _route_together(hub: Hub, session: AsyncSession, batch: list[OrderRows]) -> None:
+    policies = hub.policies
+    policy_of = {rows.id: policies.for_connection(rows.row.connection_id) for rows in batch}
+    orders = {rows.id: rows.order() for rows in batch}
+    held = await _check_together(session, batch, orders, policy_of)
+    batch = [rows for rows in batch if rows.id not in held]
+    if not batch:
+        return
+    skus = set().union(*(engine.wanted_skus(orders[rows.id]) for rows in batch))
+    with session.no_autoflush:
+        # The checks are over (a plugin's may take its time): only now are the hot rows
+        # locked, and the numbers read under the lock are the ones the batch plans on.
+        await lock_levels(session, skus)
+        snapshot = await load_snapshot(
+            session,
+            None,
+            skus,
+            with_incoming=any(engine.needs_incoming(policy_of[rows.id]) for rows in batch),
+        )
+    requests: list[tuple[str, ReservationRequest]] = []
+    deferred: list[OrderRows] = []
+    for rows in batch:
+        policy = policy_of[rows.id]
+        order = orders[rows.id]
+        view = snapshot.view(policy)
+        plan = engine.plan_for(order, view, policy, policies)
+        short = plan.backordered or plan.preordered or plan.unallocated
+        if plan.preordered or (short and policy.substitution.mode != "off"):
+            deferred.append(rows)
+            continue
+        await engine.write_plan(
+            session,
+            rows,
+            order,
+            plan,
+            view,
+            policies=policies,
+            cause="intake",
+            attempts=1,
+            actor=engine.ROUTING,
+        )
+        sku_of = {line.id: line.sku for line in order.lines}
+        booked: set[str] = set()
+        for group in plan.groups:
+            for line_id, units in group.lines.items():
+                sku = sku_of[line_id]
+                snapshot.take(sku, group.location, units, new_order=group.location not in booked)
+                booked.add(group.location)
+                requests.append(
+                    (
+                        rows.id,
+                        ReservationRequest(
+                            line_id=line_id,
+                            item_id=snapshot.item_ids[sku],
+                            location_id=snapshot.location_ids[group.location],
+                            quantity=units,
+                        ),
+                    )
+                )
+    if not await reserve_many(session, requests):
+        # The rows are locked and every plan took its units from the snapshot read under
+        # the lock: a refusal means the arithmetic above and the database disagree.
+        raise RuntimeError("a reservation on locked stock rows was refused")
+    for rows in deferred:
+        await engine.allocate(hub, session, rows, cause="intake")
+
+
+async def _check_together(
+    session: AsyncSession,
+    batch: list[OrderRows],
+    orders: dict[str, Order],
+    policy_of: dict[str, ChannelPolicy],
+) -> set[str]:
+    """Run each order's checks and place the holds they ask for; the ids of the orders held.
+
+    The checks see stock as committed when the batch began (no lock is held while they
+    run), and the same customer's orders earlier in the batch as recent orders."""
+    checked = [rows for rows in batch if policy_of[rows.id].checks]
+    if not checked:
+        return set()
+    with session.no_autoflush:
+        # Read before the batch is written, so an order never finds itself.
+        recent = await _recent_by_email(
+            session, [orders[rows.id] for rows in checked if needs_others(policy_of[rows.id])]
+        )
+        seen = await load_snapshot(
+            session,
+            None,
+            set().union(*(engine.wanted_skus(orders[rows.id]) for rows in checked)),
+            with_incoming=any(engine.needs_incoming(policy_of[rows.id]) for rows in checked),
+        )
+    held: set[str] = set()
+    for rows in checked:
+        policy = policy_of[rows.id]
+        order = orders[rows.id]
+        email = _email(order)
+        others = recent.setdefault(email, []) if email else []
+        known = frozenset(line.sku for line in rows.lines if line.sku and line.item_id is not None)
+        holds = await run_checks(
+            session,
+            policy,
+            order,
+            seen.view(policy),
+            known_skus=known,
+            others=_near(order, others),
+        )
+        if email:
+            others.insert(0, order)
+        for hold in holds:
+            await engine.hold_order(
+                session,
+                rows,
+                hold.reason,
+                hold.detail,
+                source=f"preprocess.{hold.check}",
+                actor=PREPROCESS,
+            )
+        if holds:
+            held.add(rows.id)
+    return held
+
+
+def _email(order: Order) -> str | None:
+    return order.customer.email.lower() if order.customer and order.customer.email else None
+
+
+async def _recent_by_email(session: AsyncSession, orders: list[Order]) -> dict[str, list[Order]]:
+    """E-mail -> that customer's stored orders placed within a day of the batch's orders,
+    newest first (what `recent_orders` reads for one order, for many at once)."""
+    emails = sorted({email for order in orders if (email := _email(order))})
+    if not emails:
+        return {}
+    earliest = min(order.placed_at for order in orders) - RECENT_WINDOW
+    latest = max(order.placed_at for order in orders) + RECENT_WINDOW
+    rows = list(
+        await session.scalars(
+            sa.select(OrderRow)
+            .where(
+                OrderRow.customer_email.in_(emails),
+                OrderRow.placed_at >= earliest,
+                OrderRow.placed_at <= latest,
+            )
+            .order_by(OrderRow.placed_at.desc())
+        )
+    )
+    if not rows:
+        return {}
+    lines: dict[str, list[OrderLineRow]] = {row.id: [] for row in rows}
+    for line in await session.scalars(
+        sa.select(OrderLineRow).where(OrderLineRow.order_id.in_(sorted(lines)))
+    ):
+        lines[line.order_id].append(line)
+    found: dict[str, list[Order]] = {}
+    for row in rows:
+        assert row.customer_email is not None
+        found.setdefault(row.customer_email, []).append(order_from_rows(row, lines[row.id]))
+    return found

@@ -2,9 +2,12 @@
 
 A `Snapshot` holds, for the SKUs of one order and the locations feeding its channel: the
 active locations, each (SKU, location) level, the incoming lots not yet promised to a
-preorder, and how many orders each location with a daily capacity took today. It is read
-without locks: the reservations that follow are conditional updates, and a refused one makes
-the engine read a fresh snapshot and plan again.
+preorder, and how many orders each location with a daily capacity took today.
+
+Re-allocating one order reads it without locks: the reservations that follow are conditional
+updates, and a refused one makes the engine read a fresh snapshot and plan again. Intake,
+which routes many orders at once, locks the stock rows first (`lock_levels`) and routes them
+all against one exact snapshot.
 """
 
 from __future__ import annotations
@@ -88,15 +91,38 @@ class Snapshot:
     def pooled_available(self) -> dict[str, int]:
         """SKU -> units available over every feeding location."""
         pooled: dict[str, int] = {}
-        for (sku, _), qty in self.available.items():
-            pooled[sku] = pooled.get(sku, 0) + max(0, qty)
+        for (sku, code), qty in self.available.items():
+            if code in self.locations:
+                pooled[sku] = pooled.get(sku, 0) + max(0, qty)
         return pooled
 
     def pooled_incoming(self) -> dict[str, int]:
         pooled: dict[str, int] = {}
         for lot in self.lots:
-            pooled[lot.sku] = pooled.get(lot.sku, 0) + max(0, lot.free)
+            if lot.location in self.locations:
+                pooled[lot.sku] = pooled.get(lot.sku, 0) + max(0, lot.free)
         return pooled
+
+    def view(self, policy: ChannelPolicy) -> Snapshot:
+        """The part of a snapshot of every location that feeds `policy`'s channel. The stock
+        numbers are shared, not copied: what `take` removes through one view, every view of
+        the same snapshot sees (orders of several channels routed one after the other)."""
+        codes = [code for code in self.locations if policy.fed_by(code)]
+        return Snapshot(
+            locations={code: self.locations[code] for code in codes},
+            location_ids={code: self.location_ids[code] for code in codes},
+            item_ids=self.item_ids,
+            available=self.available,
+            lots=self.lots,
+            orders_today=self.orders_today,
+        )
+
+    def take(self, sku: str, location: str, units: int, *, new_order: bool) -> None:
+        """Count units a plan reserves as gone, and the order at a location with a daily
+        capacity as booked there (`new_order`: its first units there)."""
+        self.available[(sku, location)] -= units
+        if new_order and location in self.orders_today:
+            self.orders_today[location] += 1
 
 
 def local_midnight(location: Location, now: datetime) -> datetime:
@@ -133,9 +159,26 @@ async def orders_today(
     return counts
 
 
+async def lock_levels(session: AsyncSession, skus: Iterable[str]) -> None:
+    """Lock the stock rows of `skus` at every location, in (item, location) order, until the
+    transaction ends. A snapshot read after this is exact for as long as the transaction
+    lasts: a batch of orders is routed against it and its reservations never refused.
+    SQLite needs nothing here: its transactions take the one write lock when they begin."""
+    wanted = sorted(set(skus))
+    if not wanted or session.bind.dialect.name != "postgresql":
+        return
+    await session.execute(
+        sa.select(LEVELS.c.item_id, LEVELS.c.location_id)
+        .join(ItemRow, ItemRow.id == LEVELS.c.item_id)
+        .where(ItemRow.sku.in_(wanted))
+        .order_by(LEVELS.c.item_id, LEVELS.c.location_id)
+        .with_for_update(of=LEVELS)
+    )
+
+
 async def load_snapshot(
     session: AsyncSession,
-    policy: ChannelPolicy,
+    policy: ChannelPolicy | None,
     skus: Iterable[str],
     *,
     with_incoming: bool,
@@ -143,7 +186,8 @@ async def load_snapshot(
     order_id: str | None = None,
     add_back: dict[tuple[str, str], int] | None = None,
 ) -> Snapshot:
-    """Stock for `skus` at the channel's locations (`item_ids` holds the SKUs stocked there).
+    """Stock for `skus` at the channel's locations (`item_ids` holds the SKUs stocked there);
+    with no `policy`, at every active location (see `Snapshot.view`).
 
     `add_back` ((SKU, location) -> units) counts units as available again: a simulation of a
     re-route gives the order's own reservations back this way without releasing them.
@@ -172,7 +216,7 @@ async def load_snapshot(
     snapshot = Snapshot(locations={}, location_ids={}, item_ids={}, available={})
     for location, sku, item_id, on_hand, reserved, safety in rows.all():
         code = location.code
-        if not (policy.fed_by(code) or code in include):
+        if not (policy is None or policy.fed_by(code) or code in include):
             continue
         if code not in snapshot.locations:
             snapshot.locations[code] = location_from_row(location)

@@ -17,7 +17,7 @@ from orderhub.hub.deps import Cursor, HubDep, Limit, error_responses
 from orderhub.hub.errors import Conflict, InvalidInput
 from orderhub.hub.orders import service
 from orderhub.hub.orders.cancellation import cancel_and_notify
-from orderhub.hub.orders.manual import MANUAL_CONNECTION, create_manual_order
+from orderhub.hub.orders.manual import MANUAL_CONNECTION, ManualRequest
 from orderhub.hub.orders.schemas import (
     CancelIn,
     HistoryPage,
@@ -70,10 +70,9 @@ class OrderController(Controller):
                 connection=connection.id,
             )
         try:
-            async with hub.transaction() as session:
-                return await create_manual_order(
-                    hub, session, data, connection=connection, actor=user_actor(request)
-                )
+            return await hub.order_intake.submit(
+                ManualRequest(data, connection, user_actor(request))
+            )
         except sa.exc.IntegrityError:
             # Two requests with one reference at the same moment: the unique key caught the
             # second after the first committed. Say so, as the check before the insert would.

@@ -25,9 +25,9 @@ from orderhub.core.model import (
 from orderhub.hub import notify
 from orderhub.hub.allocation import preorders
 from orderhub.hub.catalog.service import item_ids
-from orderhub.hub.errors import Conflict, InvalidInput, NotFound
+from orderhub.hub.errors import Conflict, HubError, InvalidInput, NotFound
 from orderhub.hub.ids import new_id
-from orderhub.hub.orders.mapping import line_rows, order_from_rows, order_row
+from orderhub.hub.orders.mapping import hold_from_row, line_rows, order_from_rows, order_row
 from orderhub.hub.orders.schemas import OrderFilter, OrderSummary
 from orderhub.hub.stock.reservations import release_for_order
 from orderhub.hub.store.tables import OrderHistoryRow, OrderHoldRow, OrderLineRow, OrderRow
@@ -123,8 +123,29 @@ async def place_hold(
     source: str,
     actor: Actor,
 ) -> Hold:
+    hold = await add_hold(session, row, reason, detail, source=source, actor=actor)
+    await session.flush()
+    return hold_from_row(hold)
+
+
+async def add_hold(
+    session: AsyncSession,
+    row: OrderRow,
+    reason: HoldReason,
+    detail: str,
+    *,
+    source: str,
+    actor: Actor,
+) -> OrderHoldRow:
+    """`place_hold` without the flush: the hold row is added to the session, to be written
+    with the rest of the caller's changes (a batch of orders flushes once)."""
     hold = OrderHoldRow(
-        id=new_id("hld"), order_id=row.id, reason=reason.value, detail=detail, source=source
+        id=new_id("hld"),
+        order_id=row.id,
+        reason=reason.value,
+        detail=detail,
+        source=source,
+        placed_at=utcnow(),
     )
     session.add(hold)
     if row.status != OrderStatus.ON_HOLD.value:
@@ -132,14 +153,7 @@ async def place_hold(
     await record(
         session, row, actor, "hold_placed", {"hold_id": hold.id, "reason": reason.value}, detail
     )
-    await session.flush()
-    return Hold(
-        id=hold.id,
-        reason=reason,
-        detail=detail,
-        source=source,
-        placed_at=hold.placed_at or utcnow(),
-    )
+    return hold
 
 
 async def create_order(
@@ -169,6 +183,20 @@ async def store_order(
 
     `known_items` (SKU -> item id) saves the catalog lookup when the caller has just done it.
     """
+    (stored,) = await store_orders(
+        session, [(order, actor)], reject_unknown_skus=reject_unknown_skus, known_items=known_items
+    )
+    if isinstance(stored, HubError):
+        raise stored
+    await session.flush()
+    return stored
+
+
+StoredOrder = tuple[OrderRow, list[OrderLineRow], list[OrderHoldRow]]
+
+
+def check_lines(order: Order) -> None:
+    """Refuse (422) an order without lines or with a quantity below 1."""
     if not order.lines:
         raise InvalidInput("an order needs at least one line", code="no_lines")
     for index, line in enumerate(order.lines):
@@ -179,18 +207,85 @@ async def store_order(
                 line=index,
                 quantity=line.quantity,
             )
-    if await find_order_row(session, order.connection, order.external_id) is not None:
-        raise Conflict(
-            f"order {order.external_id!r} from {order.connection} already exists",
-            code="duplicate_order",
-            connection=order.connection,
-            external_id=order.external_id,
+
+
+async def _existing_keys(session: AsyncSession, orders: Sequence[Order]) -> set[tuple[str, str]]:
+    """(connection, external id) of the orders already stored."""
+    by_connection: dict[str, set[str]] = {}
+    for order in orders:
+        by_connection.setdefault(order.connection, set()).add(order.external_id)
+    found: set[tuple[str, str]] = set()
+    for connection, external_ids in by_connection.items():
+        rows = await session.execute(
+            sa.select(OrderRow.connection_id, OrderRow.external_id).where(
+                OrderRow.connection_id == connection,
+                OrderRow.external_id.in_(sorted(external_ids)),
+            )
         )
+        found.update((c, e) for c, e in rows.all())
+    return found
+
+
+async def store_orders(
+    session: AsyncSession,
+    orders: Sequence[tuple[Order, Actor]],
+    *,
+    reject_unknown_skus: bool,
+    known_items: dict[str, int] | None = None,
+) -> list[StoredOrder | HubError]:
+    """Store orders that arrive together (each with who sent it): one duplicate lookup, one
+    catalog lookup and nothing flushed, whatever their number. The rows are added to the
+    session; the caller's next flush or query writes them.
+
+    An order that is bad input (no lines, a quantity below 1, an unknown SKU when
+    `reject_unknown_skus`) or a duplicate gets its error in its place; the others are stored.
+    """
+    results: list[StoredOrder | HubError | None] = [None] * len(orders)
+    valid: list[tuple[int, Order, Actor]] = []
+    for index, (order, actor) in enumerate(orders):
+        try:
+            check_lines(order)
+        except HubError as exc:
+            results[index] = exc
+            continue
+        valid.append((index, order, actor))
+    with session.no_autoflush:
+        existing = await _existing_keys(session, [order for _, order, _ in valid])
+        skus = {line.sku for _, order, _ in valid for line in order.lines if line.sku}
+        if known_items is not None and skus <= set(known_items):
+            known = {sku: known_items[sku] for sku in skus}
+        else:
+            known = await item_ids(session, skus)
+    for index, order, actor in valid:
+        key = (order.connection, order.external_id)
+        if key in existing:
+            results[index] = Conflict(
+                f"order {order.external_id!r} from {order.connection} already exists",
+                code="duplicate_order",
+                connection=order.connection,
+                external_id=order.external_id,
+            )
+            continue
+        try:
+            results[index] = await _add_order(
+                session, order, actor, known, reject_unknown_skus=reject_unknown_skus
+            )
+        except HubError as exc:
+            results[index] = exc
+            continue
+        existing.add(key)  # a second order with the same key in this batch is a duplicate
+    return [result for result in results if result is not None]
+
+
+async def _add_order(
+    session: AsyncSession,
+    order: Order,
+    actor: Actor,
+    known: dict[str, int],
+    *,
+    reject_unknown_skus: bool,
+) -> StoredOrder:
     skus = {line.sku for line in order.lines if line.sku}
-    if known_items is not None and skus <= set(known_items):
-        known = {sku: known_items[sku] for sku in skus}
-    else:
-        known = await item_ids(session, skus)
     unknown = sorted(skus - set(known))
     missing_sku = [i for i, line in enumerate(order.lines) if not line.sku]
     if reject_unknown_skus and (unknown or missing_sku):
@@ -206,9 +301,8 @@ async def store_order(
     order.status = OrderStatus.PENDING
     row = order_row(order, order_id)
     row.version = 1
-    session.add(row)
-    await session.flush()
     lines = line_rows(order, order_id, known)
+    session.add(row)
     session.add_all(lines)
     await record(
         session,
@@ -230,13 +324,11 @@ async def store_order(
             if unknown
             else "line(s) without SKU: " + ", ".join(str(i) for i in missing_sku)
         )
-        hold = await place_hold(
-            session, row, HoldReason.UNKNOWN_SKU, detail, source="intake", actor=actor
+        holds.append(
+            await add_hold(
+                session, row, HoldReason.UNKNOWN_SKU, detail, source="intake", actor=actor
+            )
         )
-        hold_row = await session.get(OrderHoldRow, hold.id)
-        assert hold_row is not None
-        holds.append(hold_row)
-    await session.flush()
     return row, lines, holds
 
 

@@ -80,22 +80,37 @@ DEADLOCK = "40P01"
 async def reserve_all(
     session: AsyncSession, order_id: str, requests: Sequence[ReservationRequest]
 ) -> bool:
-    """Reserve every request, or report False: then some may be applied, and the caller must
-    roll back (its savepoint) — all or nothing is the caller's transaction boundary.
+    """Reserve every request for one order, or report False: see `reserve_many`."""
+    return await reserve_many(session, [(order_id, request) for request in requests])
+
+
+async def reserve_many(
+    session: AsyncSession, requests: Sequence[tuple[str, ReservationRequest]]
+) -> bool:
+    """Reserve every (order id, request), or report False: then some may be applied, and the
+    caller must roll back (its savepoint) — all or nothing is the caller's transaction
+    boundary.
 
     The ledger rows are written first and the stock rows last, in one conditional UPDATE on
     PostgreSQL (`UPDATE ... FROM (VALUES ...)` over the (item, location) keys in order, the
-    units of one key summed): the hot rows are locked for as short a time as possible, one
-    round trip before the commit. SQLite (one writer at a time) takes the rows one by one.
-    A deadlock PostgreSQL breaks by failing this statement is reported as a refusal too.
+    units of one key summed, whichever orders they go to): the hot rows are locked for as
+    short a time as possible, one round trip before the commit. SQLite (one writer at a
+    time) takes the rows one by one. A deadlock PostgreSQL breaks by failing this statement
+    is reported as a refusal too.
     """
     if not requests:
         return True
-    for request in requests:
+    for _, request in requests:
         if request.quantity <= 0:
             raise ValueError(f"reservation quantity must be positive, got {request.quantity}")
     if session.bind.dialect.name != "postgresql":
-        return not await reserve(session, order_id, requests)
+        by_order: dict[str, list[ReservationRequest]] = {}
+        for order_id, request in requests:
+            by_order.setdefault(order_id, []).append(request)
+        refused = False
+        for order_id, wanted_here in by_order.items():
+            refused = bool(await reserve(session, order_id, wanted_here)) or refused
+        return not refused
     session.add_all(
         ReservationRow(
             order_id=order_id,
@@ -105,11 +120,11 @@ async def reserve_all(
             quantity=request.quantity,
             status=ReservationStatus.ACTIVE.value,
         )
-        for request in requests
+        for order_id, request in requests
     )
     await session.flush()
     wanted: dict[tuple[int, int], int] = {}
-    for request in requests:
+    for _, request in requests:
         key = (request.item_id, request.location_id)
         wanted[key] = wanted.get(key, 0) + request.quantity
     keys = sa.values(

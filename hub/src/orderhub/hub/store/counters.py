@@ -13,8 +13,11 @@ from orderhub.hub.store.db import dialect_insert
 from orderhub.hub.store.tables import CounterRow
 
 
-async def next_value(session: AsyncSession, name: str, *, start: int = 1) -> int:
-    """The next value of counter `name`; the first call returns `start`."""
+async def next_values(session: AsyncSession, name: str, count: int, *, start: int = 1) -> range:
+    """The next `count` values of counter `name`, taken in one update; the first call's
+    first value is `start`."""
+    if count < 1:
+        raise ValueError(f"count must be at least 1, got {count}")
     insert = dialect_insert(session)
     await session.execute(
         insert(CounterRow).values(name=name, value=start - 1).on_conflict_do_nothing()
@@ -23,7 +26,8 @@ async def next_value(session: AsyncSession, name: str, *, start: int = 1) -> int
     result = await session.execute(
         sa.update(table)
         .where(table.c.name == name)
-        .values(value=table.c.value + 1)
+        .values(value=table.c.value + count)
         .returning(table.c.value)
     )
-    return int(result.scalar_one())
+    last = int(result.scalar_one())
+    return range(last - count + 1, last + 1)

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from orderhub.hub.store.types import Json, UtcDateTime, utcnow
 
@@ -35,6 +35,13 @@ def _created() -> Mapped[datetime]:
 
 def _updated() -> Mapped[datetime]:
     return mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
+
+
+def _of_order() -> Mapped[OrderRow]:
+    """A link to the row's order that is never loaded (`lazy="raise"`). It is there for the
+    unit of work: when a batch of new orders is written in one flush, the orders' rows are
+    inserted before the lines, holds, history and reservations that point at them."""
+    return relationship("OrderRow", lazy="raise")
 
 
 # ------------------------------------------------------------------ catalog and locations
@@ -140,6 +147,7 @@ class ReservationRow(Base):
     status: Mapped[str] = mapped_column(sa.String(16), default="active")
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
+    order_row: Mapped[OrderRow] = _of_order()
 
 
 class IncomingStockRow(Base):
@@ -263,6 +271,7 @@ class OrderLineRow(Base):
     quantity_shipped: Mapped[int] = mapped_column(default=0)
     quantity_cancelled: Mapped[int] = mapped_column(default=0)
     quantity_returned: Mapped[int] = mapped_column(default=0)
+    order_row: Mapped[OrderRow] = _of_order()
 
 
 class OrderHoldRow(Base):
@@ -279,6 +288,7 @@ class OrderHoldRow(Base):
     released_at: Mapped[datetime | None]
     released_by: Mapped[str | None] = mapped_column(sa.String(128))
     release_note: Mapped[str | None] = mapped_column(sa.String(1024))
+    order_row: Mapped[OrderRow] = _of_order()
 
 
 class OrderHistoryRow(Base):
@@ -298,6 +308,7 @@ class OrderHistoryRow(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     reason: Mapped[str | None] = mapped_column(sa.String(1024))
     version: Mapped[int]
+    order_row: Mapped[OrderRow] = _of_order()
 
 
 class BindingRow(Base):
