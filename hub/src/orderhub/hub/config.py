@@ -77,6 +77,11 @@ class ApiConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     max_body_bytes: int = 2 * 1024 * 1024
     public_url: str | None = None
     """How providers reach us, for webhook registration (https://oms.example.com)."""
+    token_cache_seconds: float = 5.0
+    """How long an API process trusts a token it has checked before asking the database
+    again. A token revoked through the API stops working at once in the process that revoked
+    it, and within this time in the others (or when revoked from the CLI); 0 checks every
+    request against the database."""
 
 
 class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -17,8 +17,10 @@ from orderhub.core.plugins import PluginManager
 from orderhub.hub import notify
 from orderhub.hub.allocation import availability
 from orderhub.hub.allocation.policy import build_policies
+from orderhub.hub.auth.tokens import TokenCache
 from orderhub.hub.config import ConfigError, Settings, build_connections
 from orderhub.hub.errors import NotFound
+from orderhub.hub.orders.group_commit import OrderIntake
 from orderhub.hub.store.db import create_engine, session_factory
 from orderhub.hub.sync import outbox
 
@@ -66,6 +68,9 @@ class Hub:
         self.policies = build_policies(settings, plugins)
         """Each channel's allocation policy (routing, ATP, checks, substitution)."""
         self._queue: ArqRedis | None = None
+        self._order_intake: OrderIntake | None = None
+        self.token_cache = TokenCache(settings.api.token_cache_seconds)
+        """API tokens this process has checked lately (`orderhub.hub.auth.tokens`)."""
 
     @classmethod
     def open(cls, settings: Settings, *, plugins: PluginManager | None = None) -> Hub:
@@ -100,6 +105,13 @@ class Hub:
             await self.enqueue(
                 "dispatch_outbox", outbox_id, attempts, job_id=outbox.job_id(outbox_id, attempts)
             )
+
+    @property
+    def order_intake(self) -> OrderIntake:
+        """Group commit for `POST /orders` (`orderhub.hub.orders.group_commit`)."""
+        if self._order_intake is None:
+            self._order_intake = OrderIntake(self)
+        return self._order_intake
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -159,6 +171,9 @@ class Hub:
             return False
 
     async def aclose(self) -> None:
+        if self._order_intake is not None:
+            await self._order_intake.aclose()
+            self._order_intake = None
         for instance in self._connectors.values():
             close = getattr(instance, "aclose", None)
             if close is not None:

@@ -59,3 +59,4 @@ class TokenController(Controller):
         async with hub.transaction() as session:
             if not await tokens.revoke_token(session, name):
                 raise NotFound(f"no active token named {name!r}", code="unknown_token", name=name)
+        hub.token_cache.forget(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -28,10 +29,15 @@ class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
         if scheme.lower() != "bearer" or not secret.strip():
             raise NotAuthorizedException("missing bearer token (Authorization: Bearer ohk_...)")
         hub = connection.app.state.hub
-        async with hub.read() as session:
-            principal = await authenticate(session, secret.strip())
+        secret = secret.strip()
+        now = time.monotonic()
+        principal = hub.token_cache.get(secret, now)
         if principal is None:
-            raise NotAuthorizedException("invalid or revoked token")
+            async with hub.read() as session:
+                principal = await authenticate(session, secret)
+            if principal is None:
+                raise NotAuthorizedException("invalid or revoked token")
+            hub.token_cache.put(secret, principal, now)
         return AuthenticationResult(user=principal, auth=secret)
 
 

@@ -84,6 +84,36 @@ async def authenticate(session: AsyncSession, secret: str) -> Principal | None:
     return Principal(name=row.name, role=Role(row.role), locations=tuple(row.locations or ()))
 
 
+class TokenCache:
+    """The tokens an API process has checked recently, so that most requests need no query.
+
+    Only valid tokens are kept (a token just created works at once), each for `ttl` seconds;
+    `forget` drops a name's entries when this process revokes it."""
+
+    MAX_ENTRIES = 4096
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, secret: str, now: float) -> Principal | None:
+        entry = self._entries.get(hash_token(secret))
+        if entry is None or entry[0] <= now:
+            return None
+        return entry[1]
+
+    def put(self, secret: str, principal: Principal, now: float) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[hash_token(secret)] = (now + self.ttl, principal)
+
+    def forget(self, name: str) -> None:
+        for key in [k for k, (_, p) in self._entries.items() if p.name == name]:
+            del self._entries[key]
+
+
 async def revoke_token(session: AsyncSession, name: str) -> int:
     result = await session.execute(
         sa.update(ApiTokenRow)
