@@ -29,6 +29,17 @@ def emit(session: AsyncSession, event: OrderChanged | StockChanged | ShipmentCha
     session.info.setdefault(_KEY, []).append(event)
 
 
+def position(session: AsyncSession) -> int:
+    """How many events the transaction has emitted so far (see `rewind`)."""
+    return len(session.info.get(_KEY, []))
+
+
+def rewind(session: AsyncSession, to: int) -> None:
+    """Forget the events emitted since `position` returned `to`: a savepoint that was rolled
+    back must not announce what it wrote."""
+    del session.info.get(_KEY, [])[to:]
+
+
 def drain(session: AsyncSession) -> list[Any]:
     return session.info.pop(_KEY, [])
 

@@ -54,6 +54,7 @@ from orderhub.core.routing import (
     plan_allocation,
 )
 from orderhub.core.substitution import SubstitutionOutcome, substitute_line
+from orderhub.hub import notify
 from orderhub.hub.allocation import preorders
 from orderhub.hub.allocation.policy import ChannelPolicy, Policies
 from orderhub.hub.allocation.snapshot import Snapshot, load_snapshot
@@ -576,6 +577,7 @@ async def allocate(
                 plan = plan_for(order, snapshot, policy, policies, force_location=force_location)
         plan.trace[:0] = notes
         holds_before = len(rows.holds)
+        events_before = notify.position(session)
         try:
             async with session.begin_nested():
                 outcome = await write_plan(
@@ -596,6 +598,7 @@ async def allocate(
             # What the savepoint wrote is gone, and the rows it touched are expired: read
             # them again before planning anew.
             del rows.holds[holds_before:]
+            notify.rewind(session, events_before)
             for obj in (rows.row, *rows.lines, *rows.holds):
                 await session.refresh(obj)
             notes.append(
