@@ -10,13 +10,19 @@ call instead of `orders.service.create_order`:
    ones configured for the channel, then the plugins', awaited when they are asynchronous.
    Each check that asks for a hold places one, with its reason and the check's name as the
    source. The same customer's orders earlier in the batch count as recent orders;
-3. the stock rows of every SKU the unheld orders want are locked (`snapshot.lock_levels`)
-   and read once: the batch is routed against one exact snapshot, each order taking its
-   units from it in turn, so none of its reservations can be refused;
-4. each unheld order is planned (`engine.plan_for`) and its plan written
-   (`engine.write_plan`), exactly as `engine.allocate` does on a first attempt;
-5. the reservations of the whole batch are taken in one statement, and the transaction
-   commits once: one lock window on the hot rows and one durable commit for many orders.
+3. each unheld order is planned (`engine.plan_for`) on one snapshot of stock read for the
+   whole batch, taking its units from it in turn, and its plan written (`engine.write_plan`),
+   exactly as `engine.allocate` does on a first attempt;
+4. the reservations of the whole batch are taken last, in one conditional statement
+   (`reserve_many`), and the transaction commits once: one short lock window on the hot
+   rows and one durable commit for many orders.
+
+The snapshot is read without locks, so the checks (a plugin's may take its time) never hold
+the hot rows. When the conditional reservation is refused — another transaction took units
+the batch planned on — the batch's savepoint is rolled back and the batch done again with
+the stock rows locked after the checks (`snapshot.lock_levels`) and read under the lock:
+that second time nothing can be refused. While stock is plentiful, refusals do not happen;
+they come only where a location is about to run out.
 
 An order whose plan needs more than that — substitutes for short lines, units promised on
 incoming stock — is allocated by `engine.allocate` after the batch's reservations, in the
@@ -28,7 +34,7 @@ allocated with the stock there is then.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -38,6 +44,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orderhub.core.extensions import CheckContext, HoldRequest
 from orderhub.core.model import Actor, ActorKind, Order
 from orderhub.core.preprocess import run_checks_async
+from orderhub.core.routing import AllocationPlan
+from orderhub.hub import notify
 from orderhub.hub.allocation import engine
 from orderhub.hub.allocation.engine import OrderRows
 from orderhub.hub.allocation.policy import ChannelPolicy
@@ -46,7 +54,7 @@ from orderhub.hub.errors import HubError
 from orderhub.hub.orders.mapping import order_from_rows
 from orderhub.hub.orders.service import store_orders
 from orderhub.hub.stock.reservations import ReservationRequest, reserve_many
-from orderhub.hub.store.tables import OrderLineRow, OrderRow
+from orderhub.hub.store.tables import ItemRow, OrderLineRow, OrderRow
 
 if TYPE_CHECKING:
     from orderhub.hub.runtime import Hub
@@ -166,6 +174,11 @@ async def accept_order(
     return accepted
 
 
+class _StockMoved(Exception):
+    """Another transaction took stock a batch planned on, between its snapshot and its
+    reservations: the batch is undone and planned again on locked rows."""
+
+
 async def accept_orders(
     hub: Hub,
     session: AsyncSession,
@@ -177,42 +190,82 @@ async def accept_orders(
     """Store, check, route and reserve orders that arrive together (each with who sent it),
     in the caller's transaction (see the module docstring). Each order's result is in its
     place: the order as stored, or the error that kept it out (bad input, a duplicate)."""
-    stored = await store_orders(
-        session, arrivals, reject_unknown_skus=reject_unknown_skus, known_items=known_items
-    )
-    batch = [
-        OrderRows(row=row, lines=lines, holds=holds)
-        for result in stored
-        if not isinstance(result, HubError)
-        for row, lines, holds in [result]
-    ]
-    to_route = [rows for rows in batch if not rows.active_holds]
-    if to_route:
-        await _route_together(hub, session, to_route)
+    try:
+        return await _accept(hub, session, arrivals, reject_unknown_skus, known_items, exact=False)
+    except _StockMoved:
+        return await _accept(hub, session, arrivals, reject_unknown_skus, known_items, exact=True)
+
+
+async def _accept(
+    hub: Hub,
+    session: AsyncSession,
+    arrivals: Sequence[tuple[Order, Actor]],
+    reject_unknown_skus: bool,
+    known_items: dict[str, int] | None,
+    *,
+    exact: bool,
+) -> list[Order | HubError]:
+    events = notify.position(session)
+    try:
+        async with session.begin_nested():
+            stored = await store_orders(
+                session, arrivals, reject_unknown_skus=reject_unknown_skus, known_items=known_items
+            )
+            batch = [
+                OrderRows(row=row, lines=lines, holds=holds)
+                for result in stored
+                if not isinstance(result, HubError)
+                for row, lines, holds in [result]
+            ]
+            to_route = [rows for rows in batch if not rows.active_holds]
+            deferred = await _route_together(hub, session, to_route, exact=exact)
+    except _StockMoved:
+        notify.rewind(session, events)
+        raise
+    for rows in deferred:
+        await engine.allocate(hub, session, rows, cause="intake")
     await session.flush()
     accepted = iter(batch)
     return [result if isinstance(result, HubError) else next(accepted).order() for result in stored]
 
 
-async def _route_together(hub: Hub, session: AsyncSession, batch: list[OrderRows]) -> None:
+async def _route_together(
+    hub: Hub, session: AsyncSession, batch: list[OrderRows], *, exact: bool
+) -> list[OrderRows]:
+    """Check, plan and reserve the batch; the orders left for `engine.allocate`.
+
+    Not `exact`: planned on the snapshot the checks read, without locks, and the reservations
+    taken last by one conditional update; `_StockMoved` when it refuses. `exact`: the stock
+    rows are locked after the checks and read again, and nothing can be refused."""
+    if not batch:
+        return []
     policies = hub.policies
     policy_of = {rows.id: policies.for_connection(rows.row.connection_id) for rows in batch}
     orders = {rows.id: rows.order() for rows in batch}
-    held = await _check_together(session, batch, orders, policy_of)
-    batch = [rows for rows in batch if rows.id not in held]
-    if not batch:
-        return
-    skus = set().union(*(engine.wanted_skus(orders[rows.id]) for rows in batch))
+    skus = set().union(*(engine.wanted_skus(order) for order in orders.values()))
     with session.no_autoflush:
-        # The checks are over (a plugin's may take its time): only now are the hot rows
-        # locked, and the numbers read under the lock are the ones the batch plans on.
-        await lock_levels(session, skus)
-        snapshot = await load_snapshot(
+        seen = await load_snapshot(
             session,
             None,
             skus,
-            with_incoming=any(engine.needs_incoming(policy_of[rows.id]) for rows in batch),
+            with_incoming=any(engine.needs_incoming(policy) for policy in policy_of.values()),
         )
+        with_substitutes = await _skus_with_substitutes(session, skus, policy_of.values())
+    held = await _check_together(session, batch, orders, policy_of, seen)
+    batch = [rows for rows in batch if rows.id not in held]
+    snapshot = seen
+    if exact and batch:
+        with session.no_autoflush:
+            # The checks are over (a plugin's may take its time): only now are the hot rows
+            # locked, and the numbers read under the lock are the ones the batch plans on.
+            wanted = set().union(*(engine.wanted_skus(orders[rows.id]) for rows in batch))
+            await lock_levels(session, wanted)
+            snapshot = await load_snapshot(
+                session,
+                None,
+                wanted,
+                with_incoming=any(engine.needs_incoming(policy_of[rows.id]) for rows in batch),
+            )
     requests: list[tuple[str, ReservationRequest]] = []
     deferred: list[OrderRows] = []
     for rows in batch:
@@ -220,8 +273,7 @@ async def _route_together(hub: Hub, session: AsyncSession, batch: list[OrderRows
         order = orders[rows.id]
         view = snapshot.view(policy)
         plan = engine.plan_for(order, view, policy, policies)
-        short = plan.backordered or plan.preordered or plan.unallocated
-        if plan.preordered or (short and policy.substitution.mode != "off"):
+        if plan.preordered or _substitutes_wanted(order, plan, policy, with_substitutes):
             deferred.append(rows)
             continue
         await engine.write_plan(
@@ -254,11 +306,36 @@ async def _route_together(hub: Hub, session: AsyncSession, batch: list[OrderRows
                     )
                 )
     if not await reserve_many(session, requests):
-        # The rows are locked and every plan took its units from the snapshot read under
-        # the lock: a refusal means the arithmetic above and the database disagree.
-        raise RuntimeError("a reservation on locked stock rows was refused")
-    for rows in deferred:
-        await engine.allocate(hub, session, rows, cause="intake")
+        if exact:
+            # The rows are locked and every plan took its units from the snapshot read
+            # under the lock: a refusal means that arithmetic and the database disagree.
+            raise RuntimeError("a reservation on locked stock rows was refused")
+        raise _StockMoved()
+    return deferred
+
+
+async def _skus_with_substitutes(
+    session: AsyncSession, skus: set[str], policies: Iterable[ChannelPolicy]
+) -> set[str]:
+    """The SKUs whose items name substitutes, when a channel of the batch substitutes."""
+    if not skus or all(policy.substitution.mode == "off" for policy in policies):
+        return set()
+    rows = await session.execute(
+        sa.select(ItemRow.sku, ItemRow.substitutes).where(ItemRow.sku.in_(sorted(skus)))
+    )
+    return {sku for sku, substitutes in rows.all() if substitutes}
+
+
+def _substitutes_wanted(
+    order: Order, plan: AllocationPlan, policy: ChannelPolicy, with_substitutes: set[str]
+) -> bool:
+    """Whether the plan leaves short a line that has substitutes the channel would use:
+    then `engine.allocate` proposes or applies them."""
+    if policy.substitution.mode == "off":
+        return False
+    short = set(plan.backordered) | {pre.line_id for pre in plan.preordered}
+    short |= {missing.line_id for missing in plan.unallocated}
+    return any(line.sku in with_substitutes for line in order.lines if line.id in short)
 
 
 async def _check_together(
@@ -266,6 +343,7 @@ async def _check_together(
     batch: list[OrderRows],
     orders: dict[str, Order],
     policy_of: dict[str, ChannelPolicy],
+    seen: Snapshot,
 ) -> set[str]:
     """Run each order's checks and place the holds they ask for; the ids of the orders held.
 
@@ -278,12 +356,6 @@ async def _check_together(
         # Read before the batch is written, so an order never finds itself.
         recent = await _recent_by_email(
             session, [orders[rows.id] for rows in checked if needs_others(policy_of[rows.id])]
-        )
-        seen = await load_snapshot(
-            session,
-            None,
-            set().union(*(engine.wanted_skus(orders[rows.id]) for rows in checked)),
-            with_incoming=any(engine.needs_incoming(policy_of[rows.id]) for rows in checked),
         )
     held: set[str] = set()
     for rows in checked:

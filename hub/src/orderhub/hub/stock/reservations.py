@@ -91,10 +91,10 @@ async def reserve_many(
     caller must roll back (its savepoint) — all or nothing is the caller's transaction
     boundary.
 
-    The ledger rows are written first and the stock rows last, in one conditional UPDATE on
-    PostgreSQL (`UPDATE ... FROM (VALUES ...)` over the (item, location) keys in order, the
-    units of one key summed, whichever orders they go to): the hot rows are locked for as
-    short a time as possible, one round trip before the commit. SQLite (one writer at a
+    The ledger rows are written first and the stock rows last: on PostgreSQL they are locked
+    in (item, location) order, then changed by one conditional UPDATE (`UPDATE ... FROM
+    (VALUES ...)`, the units of one key summed, whichever orders they go to): the hot rows
+    are locked for as short a time as possible, two round trips before the commit. SQLite (one writer at a
     time) takes the rows one by one. A deadlock PostgreSQL breaks by failing this statement
     is reported as a refusal too.
     """
@@ -135,6 +135,14 @@ async def reserve_many(
     ).data([(item, location, qty) for (item, location), qty in sorted(wanted.items())])
     table = StockLevelRow.__table__
     try:
+        # Lock the rows in key order first: an UPDATE joined to a VALUES list locks them in
+        # whatever order its plan visits them, and two such updates could wait on each other.
+        await session.execute(
+            sa.select(table.c.item_id)
+            .where(sa.tuple_(table.c.item_id, table.c.location_id).in_(sorted(wanted)))
+            .order_by(table.c.item_id, table.c.location_id)
+            .with_for_update()
+        )
         result = await session.execute(
             sa.update(table)
             .where(
