@@ -64,6 +64,36 @@ async def test_token_secret_is_shown_once_and_works_until_revoked(client, tokens
     assert reused.status_code == 201
 
 
+async def test_a_token_revoked_elsewhere_stops_working_within_the_cache_time(client, tokens, hub):
+    """The CLI (or another API process) revokes in the database only: this process trusts
+    what it checked for `api.token_cache_seconds`, then asks again and refuses."""
+    import asyncio
+
+    from orderhub.hub.auth.tokens import revoke_token
+
+    hub.token_cache.ttl = 0.3
+    reader = auth(tokens["read-only"])
+    assert (await client.get("/orders", headers=reader)).status_code == 200
+    async with hub.transaction() as session:
+        assert await revoke_token(session, "test-read-only") == 1
+    assert (await client.get("/orders", headers=reader)).status_code == 200
+    await asyncio.sleep(0.35)
+    refused = await client.get("/orders", headers=reader)
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "unauthorized"
+
+
+async def test_without_the_cache_every_request_checks_the_database(client, tokens, hub):
+    from orderhub.hub.auth.tokens import revoke_token
+
+    hub.token_cache.ttl = 0
+    reader = auth(tokens["read-only"])
+    assert (await client.get("/orders", headers=reader)).status_code == 200
+    async with hub.transaction() as session:
+        await revoke_token(session, "test-read-only")
+    assert (await client.get("/orders", headers=reader)).status_code == 401
+
+
 async def test_warehouse_token_made_through_the_api_is_scoped(client, tokens, catalog):
     admin = auth(tokens["admin"])
     created = await client.post(
