@@ -132,8 +132,23 @@ async def preprocess(
         with_incoming=engine.needs_incoming(policy),
         order_id=rows.id,
     )
+    if await _hold_if_checks_ask(session, policy, rows, order, snapshot):
+        return None
+    return await engine.allocate(hub, session, rows, cause=cause, snapshot=snapshot)
+
+
+async def _hold_if_checks_ask(
+    session: AsyncSession,
+    policy: ChannelPolicy,
+    rows: OrderRows,
+    order: Order,
+    snapshot: Snapshot,
+    *,
+    others: list[Order] | None = None,
+) -> bool:
+    """Run the order's checks and place a hold for each that asks; whether any did."""
     known = frozenset(line.sku for line in rows.lines if line.sku and line.item_id is not None)
-    holds = await run_checks(session, policy, order, snapshot, known_skus=known)
+    holds = await run_checks(session, policy, order, snapshot, known_skus=known, others=others)
     for hold in holds:
         await engine.hold_order(
             session,
@@ -143,9 +158,7 @@ async def preprocess(
             source=f"preprocess.{hold.check}",
             actor=PREPROCESS,
         )
-    if holds:
-        return None
-    return await engine.allocate(hub, session, rows, cause=cause, snapshot=snapshot)
+    return bool(holds)
 
 
 async def accept_order(
@@ -363,28 +376,12 @@ async def _check_together(
         order = orders[rows.id]
         email = _email(order)
         others = recent.setdefault(email, []) if email else []
-        known = frozenset(line.sku for line in rows.lines if line.sku and line.item_id is not None)
-        holds = await run_checks(
-            session,
-            policy,
-            order,
-            seen.view(policy),
-            known_skus=known,
-            others=_near(order, others),
-        )
+        if await _hold_if_checks_ask(
+            session, policy, rows, order, seen.view(policy), others=_near(order, others)
+        ):
+            held.add(rows.id)
         if email:
             others.insert(0, order)
-        for hold in holds:
-            await engine.hold_order(
-                session,
-                rows,
-                hold.reason,
-                hold.detail,
-                source=f"preprocess.{hold.check}",
-                actor=PREPROCESS,
-            )
-        if holds:
-            held.add(rows.id)
     return held
 
 
