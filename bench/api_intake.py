@@ -60,7 +60,10 @@ settings = {{ shop_domain = "bench-shop.myshopify.com", access_token = "shpat_be
 def orderhub(config: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "orderhub.hub.cli", "--config", str(config), *args],
-        check=True, capture_output=True, text=True, **kwargs,
+        check=True,
+        capture_output=True,
+        text=True,
+        **kwargs,
     )
 
 
@@ -69,7 +72,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def fire(requests: list[tuple[str, str, dict, bytes]], concurrency: int) -> tuple[float, list[float], dict[int, int]]:
+async def fire(
+    requests: list[tuple[str, str, dict, bytes]], concurrency: int
+) -> tuple[float, list[float], dict[int, int]]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     queue: asyncio.Queue = asyncio.Queue()
@@ -92,7 +97,9 @@ async def fire(requests: list[tuple[str, str, dict, bytes]], concurrency: int) -
     return elapsed, latencies, statuses
 
 
-def report(name: str, count: int, elapsed: float, latencies: list[float], statuses: dict[int, int]) -> None:
+def report(
+    name: str, count: int, elapsed: float, latencies: list[float], statuses: dict[int, int]
+) -> None:
     print(
         f"{name}: {count} requests in {elapsed:.1f} s = {count / elapsed:.0f}/s; "
         f"latency p50 {statistics.median(latencies):.1f} ms, p99 {percentile(latencies, 0.99):.1f} ms; "
@@ -119,11 +126,22 @@ async def main() -> None:
     auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
     ports = [8700 + i for i in range(args.servers)]
+    # Popen returns at once: the servers run beside this event loop, which never waits on them.
     servers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "orderhub.hub.cli", "--config", str(config), "serve",
-             "--no-worker", "--port", str(port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        subprocess.Popen(  # noqa: ASYNC220
+            [
+                sys.executable,
+                "-m",
+                "orderhub.hub.cli",
+                "--config",
+                str(config),
+                "serve",
+                "--no-worker",
+                "--port",
+                str(port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         for port in ports
     ]
@@ -138,19 +156,48 @@ async def main() -> None:
                         pass
                     await asyncio.sleep(0.2)
             base = f"http://127.0.0.1:{ports[0]}"
-            await client.put(f"{base}/locations/WH1", headers=auth, json={"name": "Warehouse", "kind": "warehouse"})
+            await client.put(
+                f"{base}/locations/WH1",
+                headers=auth,
+                json={"name": "Warehouse", "kind": "warehouse"},
+            )
             for n in range(20):
                 sku = f"SKU-{n:02d}"
-                await client.put(f"{base}/items/{sku}", headers=auth, json={"name": f"Item {n}", "price": "9.90", "currency": "EUR"})
-                await client.put(f"{base}/stock/{sku}/WH1", headers=auth, json={"on_hand": 1_000_000, "reason": "bench"})
+                await client.put(
+                    f"{base}/items/{sku}",
+                    headers=auth,
+                    json={"name": f"Item {n}", "price": "9.90", "currency": "EUR"},
+                )
+                await client.put(
+                    f"{base}/stock/{sku}/WH1",
+                    headers=auth,
+                    json={"on_hand": 1_000_000, "reason": "bench"},
+                )
 
         orders = [
-            ("POST", f"http://127.0.0.1:{ports[i % len(ports)]}/orders", auth,
-             json.dumps({"reference": f"bench-{i}", "currency": "EUR",
-                         "customer": {"email": f"c{i % 500}@example.com"},
-                         "shipping_address": {"name": "A B", "line1": "1 rue X", "city": "Paris",
-                                              "postal_code": "75001", "country": "FR"},
-                         "lines": [{"sku": f"SKU-{(i + k) % 20:02d}", "quantity": 1 + k} for k in range(1 + i % 3)]}).encode())
+            (
+                "POST",
+                f"http://127.0.0.1:{ports[i % len(ports)]}/orders",
+                auth,
+                json.dumps(
+                    {
+                        "reference": f"bench-{i}",
+                        "currency": "EUR",
+                        "customer": {"email": f"c{i % 500}@example.com"},
+                        "shipping_address": {
+                            "name": "A B",
+                            "line1": "1 rue X",
+                            "city": "Paris",
+                            "postal_code": "75001",
+                            "country": "FR",
+                        },
+                        "lines": [
+                            {"sku": f"SKU-{(i + k) % 20:02d}", "quantity": 1 + k}
+                            for k in range(1 + i % 3)
+                        ],
+                    }
+                ).encode(),
+            )
             for i in range(args.orders)
         ]
         elapsed, latencies, statuses = await fire(orders, args.concurrency)
@@ -161,7 +208,9 @@ async def main() -> None:
         for i in range(args.webhooks):
             sample["id"] = 900000000 + i
             body = json.dumps(sample).encode()
-            digest = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
+            digest = base64.b64encode(
+                hmac.new(SECRET.encode(), body, hashlib.sha256).digest()
+            ).decode()
             headers = {
                 "Content-Type": "application/json",
                 "X-Shopify-Topic": "orders/create",
@@ -171,7 +220,14 @@ async def main() -> None:
                 "X-Shopify-Webhook-Id": f"wh-{i}",
                 "X-Shopify-Api-Version": "2026-04",
             }
-            deliveries.append(("POST", f"http://127.0.0.1:{ports[i % len(ports)]}/webhooks/bench-shop", headers, body))
+            deliveries.append(
+                (
+                    "POST",
+                    f"http://127.0.0.1:{ports[i % len(ports)]}/webhooks/bench-shop",
+                    headers,
+                    body,
+                )
+            )
         elapsed, latencies, statuses = await fire(deliveries, args.concurrency)
         report("POST /webhooks (acks)", len(deliveries), elapsed, latencies, statuses)
     finally:
