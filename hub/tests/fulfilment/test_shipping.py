@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -314,6 +315,18 @@ async def test_a_retry_after_a_crash_between_purchase_and_commit_never_buys_twic
         [label] = await labels(hub)
         assert label.status == "purchasing"  # committed before the call, never updated
 
+        # At once, the record may be another request's purchase still under way: wait.
+        too_soon = await client.post(f"/fulfilments/{group_id}/ship", headers=headers)
+        assert too_soon.status_code == 409
+        assert too_soon.json()["error"]["code"] == "label_purchase_in_progress"
+        assert 0 < too_soon.json()["error"]["details"]["retry_after"] <= 90
+        [label] = await labels(hub)
+        assert label.status == "purchasing"
+
+        # Past the grace time, nobody is buying it any more: its outcome is unknown.
+        async with hub.transaction() as session:
+            row = await session.get(LabelRow, label.id)
+            row.created_at -= timedelta(minutes=2)
         retried = await client.post(f"/fulfilments/{group_id}/ship", headers=headers)
         retried_again = await client.post(f"/fulfilments/{group_id}/ship", headers=headers)
 

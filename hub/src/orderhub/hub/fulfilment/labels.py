@@ -9,10 +9,12 @@ No carrier API has an idempotency key for a purchase, so the hub keeps its own r
    tracking number and the cost), or the refusal (`failed`: nothing was bought, a new
    attempt may buy).
 
-A retry that finds its parcel's label `purchasing` knows a previous attempt stopped between
-steps 1 and 3 — maybe after the carrier sold the label. It does not buy again: the label
-becomes `unknown` and the shipment is flagged for an operator, who looks the label up at the
-carrier by its reference and then voids it here (`carrier_done`: it is handled at the
+A request that finds its parcel's label `purchasing` for less than `PURCHASE_GRACE` is told
+that a purchase is in progress (409 `label_purchase_in_progress`: another request — a double
+click, a client retrying after its own timeout — is buying it now). Found later than that,
+the record means a previous attempt stopped between steps 1 and 3 — maybe after the carrier
+sold the label. It does not buy again: the label becomes `unknown` and the shipment is
+flagged for an operator, who looks the label up at the carrier by its reference and then voids it here (`carrier_done`: it is handled at the
 carrier) so that a new one can be bought. Connector errors that mean the same
 (`purchase_outcome_unknown`, `label_document_unavailable`) and unexpected errors after the
 call are treated alike.
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import NamedTuple
 
@@ -54,6 +57,9 @@ OUTCOME_UNKNOWN = frozenset({"purchase_outcome_unknown", "label_document_unavail
 """Connector error codes after which the carrier may have sold the label."""
 LABEL_UNKNOWN = "label_outcome_unknown"
 CARRIER_ERROR = "carrier_error"
+PURCHASE_GRACE = timedelta(seconds=90)
+"""Longer than a purchase can take (the carrier clients give up after 40 s at most): a
+`purchasing` record younger than this may still be in the hands of another request."""
 CONTENT_TYPES = {"PDF": "application/pdf", "PNG": "image/png", "ZPL": "application/x-zpl"}
 EXTENSIONS = {"PDF": "pdf", "PNG": "png", "ZPL": "zpl"}
 
@@ -91,6 +97,16 @@ async def _start(
     if label is not None and label.status in ("purchased", "unknown"):
         return label
     if label is not None and label.status == "purchasing":
+        started = label.created_at
+        if started is not None and utcnow() - started < PURCHASE_GRACE:
+            wait = PURCHASE_GRACE - (utcnow() - started)
+            raise Conflict(
+                f"label {label.id} for shipment {shipment.id} is being bought by another "
+                f"request; try again in {int(wait.total_seconds()) + 1} s",
+                code="label_purchase_in_progress",
+                label_id=label.id,
+                retry_after=int(wait.total_seconds()) + 1,
+            )
         label.status = "unknown"
         label.error_code = "purchase_interrupted"
         label.error_message = "a purchase stopped before its outcome was recorded"
