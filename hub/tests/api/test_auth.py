@@ -83,6 +83,16 @@ async def test_a_token_revoked_elsewhere_stops_working_within_the_cache_time(cli
     assert refused.json()["error"]["code"] == "unauthorized"
 
 
+async def test_a_token_in_use_shows_when_it_was_last_used(client, tokens, hub):
+    before = await client.get("/tokens", headers=auth(tokens["admin"]))
+    assert {t["name"]: t["last_used_at"] for t in before.json()["items"]}["test-read-only"] is None
+    assert (await client.get("/orders", headers=auth(tokens["read-only"]))).status_code == 200
+    listed = await client.get("/tokens", headers=auth(tokens["admin"]))
+    used = {t["name"]: t["last_used_at"] for t in listed.json()["items"]}
+    assert used["test-read-only"] is not None
+    assert used["test-operator"] is None
+
+
 async def test_without_the_cache_every_request_checks_the_database(client, tokens, hub):
     from orderhub.hub.auth.tokens import revoke_token
 

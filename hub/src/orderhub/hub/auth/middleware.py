@@ -33,7 +33,7 @@ class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
         now = time.monotonic()
         principal = hub.token_cache.get(secret, now)
         if principal is None:
-            async with hub.read() as session:
+            async with hub.transaction() as session:
                 principal = await authenticate(session, secret)
             if principal is None:
                 raise NotAuthorizedException("invalid or revoked token")

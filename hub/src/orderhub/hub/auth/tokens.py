@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
+from datetime import timedelta
 
 import msgspec
 import sqlalchemy as sa
@@ -73,7 +74,15 @@ async def create_token(
     return secret
 
 
+LAST_USED_PRECISION = timedelta(minutes=1)
+"""`last_used_at` is written at most this often per token: a busy token costs one small
+update a minute, not one per request."""
+
+
 async def authenticate(session: AsyncSession, secret: str) -> Principal | None:
+    """Who the secret belongs to (None when unknown or revoked); a valid token's
+    `last_used_at` is brought up to date (to `LAST_USED_PRECISION`) in the caller's
+    transaction."""
     row = await session.scalar(
         sa.select(ApiTokenRow).where(
             ApiTokenRow.token_hash == hash_token(secret), ApiTokenRow.revoked_at.is_(None)
@@ -81,6 +90,9 @@ async def authenticate(session: AsyncSession, secret: str) -> Principal | None:
     )
     if row is None:
         return None
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
+        row.last_used_at = now
     return Principal(name=row.name, role=Role(row.role), locations=tuple(row.locations or ()))
 
 
