@@ -104,6 +104,38 @@ async def test_without_the_cache_every_request_checks_the_database(client, token
     assert (await client.get("/orders", headers=reader)).status_code == 401
 
 
+async def test_one_active_token_per_name_even_when_created_at_once(hub):
+    import asyncio
+
+    import sqlalchemy as sa
+
+    from orderhub.hub.auth.tokens import create_token, issue_token, revoke_token
+    from orderhub.hub.errors import Conflict
+
+    async def issue() -> str | Conflict:
+        try:
+            async with hub.transaction() as session:
+                return await issue_token(session, "twin", "operator")
+        except Conflict as exc:
+            return exc
+
+    first, second = await asyncio.gather(issue(), issue())
+    outcomes = sorted(type(result).__name__ for result in (first, second))
+    assert outcomes == ["Conflict", "str"]
+    conflict = first if isinstance(first, Conflict) else second
+    assert conflict.code == "token_exists"
+
+    # The database itself refuses a second active token of that name...
+    with pytest.raises(sa.exc.IntegrityError):
+        async with hub.transaction() as session:
+            await create_token(session, "twin", "operator")
+    # ...and takes a new one once the old is revoked.
+    async with hub.transaction() as session:
+        await revoke_token(session, "twin")
+        await create_token(session, "twin", "operator")
+    assert await count_rows(hub, ApiTokenRow) == 2
+
+
 async def test_warehouse_token_made_through_the_api_is_scoped(client, tokens, catalog):
     admin = auth(tokens["admin"])
     created = await client.post(

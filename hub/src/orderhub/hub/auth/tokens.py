@@ -171,8 +171,14 @@ async def issue_token(
         raise InvalidInput(
             f"unknown location(s): {', '.join(unknown)}", code="unknown_location", locations=unknown
         )
+    exists = Conflict(
+        f"a token named {name!r} exists; revoke it first", code="token_exists", name=name
+    )
     if await active_token(session, name) is not None:
-        raise Conflict(
-            f"a token named {name!r} exists; revoke it first", code="token_exists", name=name
-        )
-    return await create_token(session, name, role, locations=wanted)
+        raise exists
+    try:
+        async with session.begin_nested():
+            return await create_token(session, name, role, locations=wanted)
+    except sa.exc.IntegrityError:
+        # Another request made one with this name since the check (the unique index).
+        raise exists from None

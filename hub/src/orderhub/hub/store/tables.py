@@ -447,6 +447,16 @@ class ApiTokenRow(Base):
     """API tokens, stored as SHA-256 of a 256-bit random secret: the secret is shown once."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = (
+        # One active token per name, even when two requests create it at the same moment.
+        sa.Index(
+            "uq_api_tokens_active_name",
+            "name",
+            unique=True,
+            postgresql_where=sa.text("revoked_at IS NULL"),
+            sqlite_where=sa.text("revoked_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(128))
