@@ -1,8 +1,8 @@
 """Allocation in the hub: every order that enters is pre-processed and allocated without
 overselling, and every channel is told how much it may sell.
 
-- `intake.accept_order`: store a new order, run the checks, route it and reserve its stock,
-  all in the caller's transaction;
+- `intake.accept_orders`: store new orders (one, or a batch that arrived together), run the
+  checks, route them and reserve their stock, all in the caller's transaction;
 - `engine`: routing with fresh stock numbers and reservations (re-planned when another order
   took the stock first), line quantities, status, history, trace and delivery promise;
 - `policy`: each connection's routing, availability, checks and substitution settings;
