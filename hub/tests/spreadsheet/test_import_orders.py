@@ -1,4 +1,4 @@
-"""Order import: one order per order_ref, each in its own transaction, bad rows reported."""
+"""Order import: one order per order_ref, accepted in chunks, bad rows reported."""
 
 from __future__ import annotations
 
@@ -222,3 +222,35 @@ async def test_orders_go_only_to_a_spreadsheet_connection(hub, catalog):
         await run(hub, data, connection="nope")
     async with hub.read() as session:
         assert await session.scalar(sa.select(sa.func.count()).select_from(OrderRow)) == 0
+
+
+async def test_many_orders_go_in_chunks_and_a_failing_chunk_is_done_order_by_order(
+    hub, catalog, monkeypatch
+):
+    from orderhub.hub.channels.spreadsheet import importer
+
+    real = importer.accept_orders
+    chunks: list[int] = []
+
+    async def accept_orders(hub, session, arrivals, **kwargs):
+        chunks.append(len(arrivals))
+        if len(arrivals) > 1 and any(order.external_id == "C-57" for order, _ in arrivals):
+            raise RuntimeError("the database refused this chunk")
+        return await real(hub, session, arrivals, **kwargs)
+
+    monkeypatch.setattr(importer, "accept_orders", accept_orders)
+    rows = [list(ORDER_COLUMNS)] + [
+        order_row(f"C-{n}", "MUG", "1", "14.50", customer_email=f"c{n}@example.com")
+        for n in range(120)
+    ]
+    report = await run(hub, csv_bytes(rows))
+
+    # 50 + 50 + 20; the second chunk (C-50..C-99) failed and its orders were then written one
+    # at a time (through accept_order, which this test leaves alone).
+    assert chunks == [50, 50, 20]
+    assert {r.status for r in report.rows} == {RowStatus.OK}
+    assert len(report.rows) == 120
+    assert await count(hub, OrderRow) == 120
+    async with hub.read() as session:
+        numbers = list(await session.scalars(sa.select(OrderRow.number).order_by(OrderRow.id)))
+    assert numbers == [f"C-{n}" for n in range(120)]  # ids sort in arrival order

@@ -1,6 +1,9 @@
-"""Applying a checked spreadsheet to the hub, one unit of work per row (per order for orders).
+"""Applying a checked spreadsheet to the hub, one unit of work per row — for orders, per chunk
+of up to `ORDER_CHUNK` orders, accepted together (`allocation.intake.accept_orders`: one
+commit and one reservation statement for many).
 
-A bad row never blocks the others: it is reported and left out. A dry run does the very same
+A bad row never blocks the others: it is reported and left out; an order refused in a chunk
+gets its own error, and a chunk whose transaction fails is written again one order at a time. A dry run does the very same
 work in transactions that are rolled back, so it finds every problem a real run would (unknown
 SKUs, orders already imported) and changes nothing.
 """
@@ -16,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orderhub.core.connection import Connection
 from orderhub.core.model import Actor, MovementKind, Order
 from orderhub.hub import notify
-from orderhub.hub.allocation.intake import accept_order
+from orderhub.hub.allocation.intake import accept_order, accept_orders
 from orderhub.hub.catalog.service import get_item_row, item_from_row, item_ids, upsert_item
 from orderhub.hub.channels.spreadsheet.columns import SheetKind
 from orderhub.hub.channels.spreadsheet.parsing import (
@@ -90,6 +93,10 @@ async def import_sheet(
     else:
         await run.orders(sheet)
     return build_report(kind.value, dry_run=dry_run, connection=conn.id, rows=run.results)
+
+
+ORDER_CHUNK = 50
+"""Orders accepted in one transaction by an import."""
 
 
 class _Run:
@@ -222,6 +229,7 @@ class _Run:
             )
             names = dict(rows.all()) if skus else {}
         now = utcnow()
+        pending: list[tuple[Order, str, list[SheetRow]]] = []
         for ref, rows in group_orders(sheet.rows).items():
             self.progress(len(rows))
             if not ref:
@@ -245,7 +253,30 @@ class _Run:
                             f"not imported: order {ref!r} has errors on row(s) {bad}",
                         )
                 continue
-            await self._create(order_in.to_order(self.connection.id, names), ref, rows)
+            pending.append((order_in.to_order(self.connection.id, names), ref, rows))
+            if len(pending) >= ORDER_CHUNK:
+                await self._create_chunk(pending)
+                pending = []
+        if pending:
+            await self._create_chunk(pending)
+
+    async def _create_chunk(self, chunk: list[tuple[Order, str, list[SheetRow]]]) -> None:
+        try:
+            async with self.unit() as session:
+                results = await accept_orders(
+                    self.hub,
+                    session,
+                    [(order, self.actor) for order, _, _ in chunk],
+                    reject_unknown_skus=True,
+                )
+        except Exception:
+            # Not one order's refusal (those come back as results): try each alone, so the
+            # failure is reported on the order that causes it.
+            for order, ref, rows in chunk:
+                await self._create(order, ref, rows)
+            return
+        for (_, ref, rows), result in zip(chunk, results, strict=True):
+            self._report(result, ref, rows)
 
     async def _create(self, order: Order, ref: str, rows: list[SheetRow]) -> None:
         try:
@@ -254,18 +285,24 @@ class _Run:
                     self.hub, session, order, actor=self.actor, reject_unknown_skus=True
                 )
         except HubError as exc:
-            if exc.code == "duplicate_order":
+            self._report(exc, ref, rows)
+            return
+        self._report(created, ref, rows)
+
+    def _report(self, result: Order | HubError, ref: str, rows: list[SheetRow]) -> None:
+        if isinstance(result, HubError):
+            if result.code == "duplicate_order":
                 for row in rows:
                     self.done(row.number, RowStatus.SKIPPED, ref, f"order {ref!r} already imported")
             else:
                 for row in rows:
-                    self.done(row.number, RowStatus.ERROR, ref, exc.message)
+                    self.done(row.number, RowStatus.ERROR, ref, result.message)
             return
-        total = created.totals.total if created.totals else None
+        total = result.totals.total if result.totals else None
         summary = f"order {ref!r} " + (
-            "would be created" if self.dry_run else f"created as {created.id}"
+            "would be created" if self.dry_run else f"created as {result.id}"
         )
-        summary += f" ({len(created.lines)} line(s), total {total})"
+        summary += f" ({len(result.lines)} line(s), total {total})"
         for position, row in enumerate(rows):
             self.done(
                 row.number, RowStatus.OK, ref, summary if position == 0 else f"line of {ref!r}"
