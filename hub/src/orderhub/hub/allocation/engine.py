@@ -228,6 +228,23 @@ def plan_for(
 # ------------------------------------------------------------------------------ reserving
 
 
+def reservation_requests(
+    order: Order, plan: AllocationPlan, snapshot: Snapshot
+) -> list[ReservationRequest]:
+    """The units the plan reserves: one request per line and location."""
+    sku_of = {line.id: line.sku for line in order.lines}
+    return [
+        ReservationRequest(
+            line_id=line_id,
+            item_id=snapshot.item_ids[sku_of[line_id]],
+            location_id=snapshot.location_ids[group.location],
+            quantity=quantity,
+        )
+        for group in plan.groups
+        for line_id, quantity in group.lines.items()
+    ]
+
+
 async def _take(
     session: AsyncSession, order: Order, plan: AllocationPlan, snapshot: Snapshot
 ) -> None:
@@ -259,17 +276,7 @@ async def _take(
             left -= units
         if left:
             raise Refused(f"preorder of {left} × {sku} refused: the incoming lot is taken")
-    requests = [
-        ReservationRequest(
-            line_id=line_id,
-            item_id=snapshot.item_ids[sku_of[line_id]],
-            location_id=snapshot.location_ids[group.location],
-            quantity=quantity,
-        )
-        for group in plan.groups
-        for line_id, quantity in group.lines.items()
-    ]
-    if not await reserve_all(session, order.id, requests):
+    if not await reserve_all(session, order.id, reservation_requests(order, plan, snapshot)):
         taken = ", ".join(
             f"{units} × {sku_of[line_id]} at {group.location}"
             for group in plan.groups

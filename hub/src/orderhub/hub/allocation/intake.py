@@ -281,10 +281,12 @@ async def _route_together(
             )
     requests: list[tuple[str, ReservationRequest]] = []
     deferred: list[OrderRows] = []
+    views: dict[str, Snapshot] = {}  # one per channel: they share the stock numbers
     for rows in batch:
         policy = policy_of[rows.id]
         order = orders[rows.id]
-        view = snapshot.view(policy)
+        channel = rows.row.connection_id
+        view = views.get(channel) or views.setdefault(channel, snapshot.view(policy))
         plan = engine.plan_for(order, view, policy, policies)
         if plan.preordered or _substitutes_wanted(order, plan, policy, with_substitutes):
             deferred.append(rows)
@@ -304,20 +306,13 @@ async def _route_together(
         booked: set[str] = set()
         for group in plan.groups:
             for line_id, units in group.lines.items():
-                sku = sku_of[line_id]
-                snapshot.take(sku, group.location, units, new_order=group.location not in booked)
-                booked.add(group.location)
-                requests.append(
-                    (
-                        rows.id,
-                        ReservationRequest(
-                            line_id=line_id,
-                            item_id=snapshot.item_ids[sku],
-                            location_id=snapshot.location_ids[group.location],
-                            quantity=units,
-                        ),
-                    )
+                snapshot.take(
+                    sku_of[line_id], group.location, units, new_order=group.location not in booked
                 )
+                booked.add(group.location)
+        requests += [
+            (rows.id, request) for request in engine.reservation_requests(order, plan, snapshot)
+        ]
     if not await reserve_many(session, requests):
         if exact:
             # The rows are locked and every plan took its units from the snapshot read
@@ -371,13 +366,20 @@ async def _check_together(
             session, [orders[rows.id] for rows in checked if needs_others(policy_of[rows.id])]
         )
     held: set[str] = set()
+    views: dict[str, Snapshot] = {}  # one per channel
     for rows in checked:
         policy = policy_of[rows.id]
+        channel = rows.row.connection_id
         order = orders[rows.id]
         email = _email(order)
         others = recent.setdefault(email, []) if email else []
         if await _hold_if_checks_ask(
-            session, policy, rows, order, seen.view(policy), others=_near(order, others)
+            session,
+            policy,
+            rows,
+            order,
+            views.get(channel) or views.setdefault(channel, seen.view(policy)),
+            others=_near(order, others),
         ):
             held.add(rows.id)
         if email:
