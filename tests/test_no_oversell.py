@@ -6,7 +6,7 @@ is far below demand. Afterwards the database must show:
 
 - oversold units = 0: at no (SKU, location) do reservations exceed on hand minus safety stock;
 - reserved = the sum of active reservations, per (SKU, location);
-- every order allocated (or already released to fulfilment by the worker), partially
+- every order allocated (or already released to fulfillment by the worker), partially
   allocated, backordered or held, with its lines' allocated
   units equal to its reservations and nothing left unplaced unless it is held;
 - every request answered 201, and one order stored per request.
@@ -75,7 +75,7 @@ CHANNELS = {
     },
 }
 OK_STATUSES = {"allocated", "partially_allocated", "backordered", "on_hold", "released"}
-"""Released: allocated, then handed to fulfilment by the worker's release rules."""
+"""Released: allocated, then handed to fulfillment by the worker's release rules."""
 ORDERHUB = Path(sys.executable).with_name("orderhub")
 
 

@@ -34,8 +34,8 @@ from orderhub.hub.locations.service import upsert_location
 from orderhub.hub.stock.service import set_on_hand
 from orderhub.hub.store.tables import (
     BindingRow,
-    FulfilmentLineRow,
-    FulfilmentRow,
+    FulfillmentLineRow,
+    FulfillmentRow,
     InboxRow,
     OrderHistoryRow,
     OrderLineRow,
@@ -359,20 +359,20 @@ async def settle_initial_stock(hub: Any, stores: dict[str, FakeStore]) -> None:
 
 async def ship_order(client: Any, hub: Any, order_id: str, token: str) -> dict[str, Any]:
     """Release, pick everything, pack one parcel and ship it through the API."""
-    from orderhub.hub.fulfilment.jobs import release_once
+    from orderhub.hub.fulfillment.jobs import release_once
 
     await release_once(hub)
-    (group,) = await rows(hub, FulfilmentRow, FulfilmentRow.order_id == order_id)
-    lines = await rows(hub, FulfilmentLineRow, FulfilmentLineRow.fulfilment_id == group.id)
+    (group,) = await rows(hub, FulfillmentRow, FulfillmentRow.order_id == order_id)
+    lines = await rows(hub, FulfillmentLineRow, FulfillmentLineRow.fulfillment_id == group.id)
     picks = {"lines": [{"line_id": line.line_id, "found": line.quantity} for line in lines]}
-    response = await client.post(f"/fulfilments/{group.id}/picks", json=picks, headers=auth(token))
+    response = await client.post(f"/fulfillments/{group.id}/picks", json=picks, headers=auth(token))
     assert response.status_code == 200, response.text
     parcels = {
         "parcels": [{"weight_grams": 600, "length_mm": 200, "width_mm": 150, "height_mm": 80}]
     }
-    response = await client.post(f"/fulfilments/{group.id}/pack", json=parcels, headers=auth(token))
+    response = await client.post(f"/fulfillments/{group.id}/pack", json=parcels, headers=auth(token))
     assert response.status_code == 200, response.text
-    response = await client.post(f"/fulfilments/{group.id}/ship", headers=auth(token))
+    response = await client.post(f"/fulfillments/{group.id}/ship", headers=auth(token))
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -968,7 +968,7 @@ async def test_bad_refunds_are_refused_and_change_nothing(client, hub, tokens, c
     assert "refund_requested" not in await actions(hub, order.id)
 
 
-async def test_corrected_tracking_follows_the_fulfilment_to_shopify(
+async def test_corrected_tracking_follows_the_fulfillment_to_shopify(
     client, hub, tokens, catalog, router, stores
 ):
     eu = stores[EU]
@@ -995,7 +995,7 @@ async def test_corrected_tracking_follows_the_fulfilment_to_shopify(
     assert changed.status_code == 200, changed.text
     await drain(hub)
 
-    # The update waited for the confirmation, then named the fulfilment Shopify created.
+    # The update waited for the confirmation, then named the fulfillment Shopify created.
     assert eu.operations().index("CreateFulfillment") < eu.operations().index("UpdateTracking")
     (update,) = eu.variables("UpdateTracking")
     assert update["fulfillmentId"] == "gid://shopify/Fulfillment/5432171966621"

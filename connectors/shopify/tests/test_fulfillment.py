@@ -1,4 +1,4 @@
-"""Fulfilment pushes: fulfilment orders first, then fulfillmentCreate with the right ids."""
+"""Fulfillment pushes: fulfillment orders first, then fulfillmentCreate with the right ids."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def notice(**fields) -> FulfillmentNotice:
     return FulfillmentNotice(**values)
 
 
-async def test_fulfilment_orders_are_read_then_fulfilled_with_tracking(connector, shopify) -> None:
+async def test_fulfillment_orders_are_read_then_fulfilled_with_tracking(connector, shopify) -> None:
     shopify.on("FulfillmentOrders", "graphql_fulfillment_orders.json")
     shopify.on("CreateFulfillment", "graphql_fulfillment_create.json")
     ref = await connector.push_fulfillment(notice())
@@ -84,7 +84,7 @@ async def test_the_store_setting_can_silence_customer_notifications(kit, shopify
     assert shopify.variables("CreateFulfillment")[0]["fulfillment"]["notifyCustomer"] is False
 
 
-async def test_a_retried_push_finds_its_fulfilment_by_tracking_number(
+async def test_a_retried_push_finds_its_fulfillment_by_tracking_number(
     connector, shopify, kit
 ) -> None:
     answer = kit.payload_json("graphql_fulfillment_orders.json")
@@ -98,7 +98,7 @@ async def test_a_retried_push_finds_its_fulfilment_by_tracking_number(
     shopify.on("FulfillmentOrders", answer)
     ref = await connector.push_fulfillment(notice())
     assert ref.id == "gid://shopify/Fulfillment/5432171966621"
-    assert shopify.operations() == ["FulfillmentOrders"]  # no second fulfilment
+    assert shopify.operations() == ["FulfillmentOrders"]  # no second fulfillment
 
 
 async def test_more_units_than_shopify_has_open_is_permanent(connector, shopify) -> None:
@@ -144,14 +144,14 @@ async def test_tracking_updates_use_fulfillment_tracking_info_update(connector, 
     ]
 
 
-async def test_a_notice_without_lines_fulfils_every_open_fulfilment_order(
+async def test_a_notice_without_lines_fulfils_every_open_fulfillment_order(
     connector, shopify
 ) -> None:
     shopify.on("FulfillmentOrders", "graphql_fulfillment_orders.json")
     shopify.on("CreateFulfillment", "graphql_fulfillment_create.json")
     await connector.push_fulfillment(notice(lines={}))
     (variables,) = shopify.variables("CreateFulfillment")
-    # The CLOSED fulfilment order is left out; an empty item list means "all of it".
+    # The CLOSED fulfillment order is left out; an empty item list means "all of it".
     assert variables["fulfillment"]["lineItemsByFulfillmentOrder"] == [
         {"fulfillmentOrderId": FO, "fulfillmentOrderLineItems": []}
     ]

@@ -87,7 +87,7 @@ def test_payment_policy(make_order, require, status, held):
     assert (hold is not None) is held
     if held:
         assert hold.reason is HoldReason.PAYMENT
-        assert hold.detail.endswith(f"this channel needs it {require} before fulfilment")
+        assert hold.detail.endswith(f"this channel needs it {require} before fulfillment")
 
 
 def test_payment_detail_and_channel_override(make_order):
@@ -95,7 +95,7 @@ def test_payment_detail_and_channel_override(make_order):
     check = PaymentCheck()  # authorized by default
     assert check.check(ctx(order)) is None
     hold = check.check(ctx(order, channel_policy={"payment": {"require": "paid"}}))
-    assert hold.detail == "payment is authorized; this channel needs it paid before fulfilment"
+    assert hold.detail == "payment is authorized; this channel needs it paid before fulfillment"
 
 
 def test_payment_exempt_gateway_is_never_held(make_order):

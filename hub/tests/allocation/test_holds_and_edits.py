@@ -88,7 +88,7 @@ async def test_checks_hold_and_release_allocates_with_who_and_why(client, tokens
     assert set(holds) == {"payment", "address"}
     assert holds["payment"]["source"] == "preprocess.payment"
     assert holds["payment"]["detail"] == (
-        "payment is pending; this channel needs it authorized before fulfilment"
+        "payment is pending; this channel needs it authorized before fulfillment"
     )
     assert "missing postal code" in holds["address"]["detail"]
     assert await active_reservations(hub) == {}
@@ -460,7 +460,7 @@ async def test_substitute_proposed_by_default(client, tokens, hub, world):
 # ------------------------------------------------------------------------------ release
 
 
-async def test_release_hands_an_allocated_order_to_fulfilment(client, tokens, hub, world):
+async def test_release_hands_an_allocated_order_to_fulfillment(client, tokens, hub, world):
     await set_stock(hub, {("TEE", "PAR-WH"): 5, ("TEE", "MRS-WH"): 0, ("MUG", "PAR-WH"): 0})
     headers = auth(tokens["operator"])
     waiting = await place(client, tokens, order_body(("MUG", 1), connection="phone"))
@@ -475,7 +475,7 @@ async def test_release_hands_an_allocated_order_to_fulfilment(client, tokens, hu
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "released"
     actions = [e["action"] for e in await history(client, tokens, order["id"])]
-    assert "fulfilment_released" in actions
+    assert "fulfillment_released" in actions
     # Released: no longer editable, reservations kept until shipment.
     assert await active_reservations(hub, order["id"]) == {("TEE", "PAR-WH"): 2}
     again = await client.post(f"/orders/{order['id']}/release", headers=headers)

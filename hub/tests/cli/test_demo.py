@@ -141,7 +141,7 @@ def check_the_story(conn: Any, now: datetime) -> dict[str, Any]:
     reasons = {reason for reason, _, _ in holds}
     assert {"payment", "address", "fraud", "unknown_sku"} <= reasons
     details = " ".join(detail for _, _, detail in holds)
-    assert "this channel needs it paid before fulfilment" in details
+    assert "this channel needs it paid before fulfillment" in details
     assert "is not a valid" in details and "postal code" in details
     assert re.search(r"\d orders from \S+ within 60 min \(limit 3\)", details)
     # Promises are real dates, and some of them were missed.

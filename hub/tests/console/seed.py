@@ -33,11 +33,11 @@ from orderhub.core.model import (
 )
 from orderhub.hub.catalog.service import upsert_item
 from orderhub.hub.console.accounts import create_user
-from orderhub.hub.fulfilment.packing import pack
-from orderhub.hub.fulfilment.picking import confirm_picks
-from orderhub.hub.fulfilment.records import group_lines
-from orderhub.hub.fulfilment.release import plan_groups, release_by_operator
-from orderhub.hub.fulfilment.schemas import PackIn, ParcelIn, PickIn, PicksIn
+from orderhub.hub.fulfillment.packing import pack
+from orderhub.hub.fulfillment.picking import confirm_picks
+from orderhub.hub.fulfillment.records import group_lines
+from orderhub.hub.fulfillment.release import plan_groups, release_by_operator
+from orderhub.hub.fulfillment.schemas import PackIn, ParcelIn, PickIn, PicksIn
 from orderhub.hub.locations.service import location_ids, upsert_location
 from orderhub.hub.orders.service import (
     change_status,
@@ -272,7 +272,7 @@ async def seed(hub: Any) -> World:
         order_id = await new(number, lines, timedelta(hours=2))
         async with hub.transaction() as session:
             await _allocate(session, order_id, location)
-    # Released for picking through the fulfilment service: one at each location.
+    # Released for picking through the fulfillment service: one at each location.
     for number, location, lines in (
         ("PICK-1", "WH1", [("MUG-BLUE", 3), ("TEE-M", 1)]),
         ("PICK-2", "WH2", [("TEE-M", 2)]),
@@ -330,7 +330,7 @@ PACKED = {"PACK-1": ("WH1", "MUG-BLUE", 1, 420), "PACK-2": ("WH2", "TEE-M", 1, 2
 
 async def seed_parcels(hub: Any, world: World) -> dict[str, str]:
     """A packed order at each location (through release, picking and packing, as a warehouse
-    would), waiting for its label. Returns order number -> fulfilment group id."""
+    would), waiting for its label. Returns order number -> fulfillment group id."""
     groups = {}
     for number, (location, sku, units, grams) in PACKED.items():
         order_id = await _new_order(

@@ -283,7 +283,7 @@ def test_confirm_a_pick_with_a_shortage_then_pack(page: Any, console: Console) -
     assert "picks confirmed" in history and "short pick at WH2: re-routed" in history
     # The missing unit went to WH1, which this user does not see.
     assert "WH1" not in page.locator("#allocations").inner_text()
-    assert "WH1" not in page.locator("#fulfilments").inner_text()
+    assert "WH1" not in page.locator("#fulfillments").inner_text()
     assert page.locator("#trace").count() == 0
     shot(page, "order-short-pick")
 

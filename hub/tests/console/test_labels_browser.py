@@ -68,7 +68,7 @@ def test_operator_buys_a_label_and_sees_the_tracking_number(page: Any, console: 
     sign_in(page, console, "operator")
     page.goto(console.order_url("PACK-1"))
     assert page.locator("h1 .badge").first.inner_text() == "released"
-    group = page.locator("#fulfilments tbody tr", has_text="WH1")
+    group = page.locator("#fulfillments tbody tr", has_text="WH1")
     assert "packed" in group.inner_text()
     group.get_by_role("button", name="Buy label").click()
     page.wait_for_load_state()
@@ -81,7 +81,7 @@ def test_operator_buys_a_label_and_sees_the_tracking_number(page: Any, console: 
     cells = parcel.inner_text()
     assert tracking.group(0) in cells and "Test Post · colis" in cells and "€4.90" in cells
     assert page.locator("h1 .badge").first.inner_text() == "shipped"
-    assert page.locator("#fulfilments").get_by_role("button", name="Buy label").count() == 0
+    assert page.locator("#fulfillments").get_by_role("button", name="Buy label").count() == 0
     assert "label purchased" in page.locator("#history").inner_text()
     shot(page, "order-label-bought")
 

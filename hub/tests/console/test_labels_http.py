@@ -17,7 +17,7 @@ import respx
 import sqlalchemy as sa
 
 from orderhub.hub.store.tables import (
-    FulfilmentRow,
+    FulfillmentRow,
     LabelRow,
     OrderHistoryRow,
     OrderRow,
@@ -38,13 +38,13 @@ def hub_config() -> dict[str, Any]:
 
 @pytest.fixture
 async def parcels(hub: Any, world: World) -> dict[str, str]:
-    """Order number -> fulfilment group id of the packed orders."""
+    """Order number -> fulfillment group id of the packed orders."""
     return await seed_parcels(hub, world)
 
 
-async def _group(hub: Any, group_id: str) -> FulfilmentRow:
+async def _group(hub: Any, group_id: str) -> FulfillmentRow:
     async with hub.read() as session:
-        row = await session.get(FulfilmentRow, group_id)
+        row = await session.get(FulfillmentRow, group_id)
         assert row is not None
         return row
 
@@ -95,17 +95,17 @@ async def test_buy_label_on_the_order_page_ships_and_shows_the_label(
     token = await sign_in(client, "operator")
     order_id, group_id = world.orders["PACK-1"], parcels["PACK-1"]
     page = await client.get(f"/console/orders/{order_id}")
-    form = page.text.split(f'data-fulfilment="{group_id}"')[1].split("</tr>")[0]
-    assert f'action="/console/fulfilments/{group_id}/ship"' in form and "Buy label" in form
+    form = page.text.split(f'data-fulfillment="{group_id}"')[1].split("</tr>")[0]
+    assert f'action="/console/fulfillments/{group_id}/ship"' in form and "Buy label" in form
     on_hand, reserved = await _stock(hub, "MUG-BLUE", "WH1")
 
     for data in ({}, {"_csrf": token[:-2] + "xx"}):
-        refused = await client.post(f"/console/fulfilments/{group_id}/ship", data=data)
+        refused = await client.post(f"/console/fulfillments/{group_id}/ship", data=data)
         assert refused.status_code == 403 and "security token" in refused.text
     assert (await _group(hub, group_id)).status == "packed"
     assert await _labels(hub, order_id) == []
 
-    answer = await client.post(f"/console/fulfilments/{group_id}/ship", data={"_csrf": token})
+    answer = await client.post(f"/console/fulfillments/{group_id}/ship", data={"_csrf": token})
     assert answer.status_code == 303
     assert answer.headers["location"] == f"/console/orders/{order_id}"
     (parcel,) = await _parcels(hub, order_id)
@@ -139,7 +139,7 @@ async def test_buy_label_on_the_order_page_ships_and_shows_the_label(
     assert label.content.startswith(b"%PDF-") and parcel.tracking_number.encode() in label.content
 
     # Bought once: a second click is refused by the service and buys nothing more.
-    again = await client.post(f"/console/fulfilments/{group_id}/ship", data={"_csrf": token})
+    again = await client.post(f"/console/fulfillments/{group_id}/ship", data={"_csrf": token})
     assert again.status_code == 303
     page = await client.get(again.headers["location"])
     assert _flash(page.text).startswith("error: No label for order PACK-1: ")
@@ -154,20 +154,20 @@ async def test_a_group_that_is_not_packed_gets_a_message_and_nothing_changes(
     order_id = world.orders["PICK-1"]
     async with hub.read() as session:
         group_id = await session.scalar(
-            sa.select(FulfilmentRow.id).where(FulfilmentRow.order_id == order_id)
+            sa.select(FulfillmentRow.id).where(FulfillmentRow.order_id == order_id)
         )
     status = (await _group(hub, group_id)).status
-    answer = await client.post(f"/console/fulfilments/{group_id}/ship", data={"_csrf": token})
+    answer = await client.post(f"/console/fulfillments/{group_id}/ship", data={"_csrf": token})
     assert answer.status_code == 303
     page = await client.get(answer.headers["location"])
     assert 'class="flash error" role="alert"' in page.text
     assert _flash(page.text) == (
-        f"error: No label for order PICK-1: fulfilment {group_id} is {status}; carriers are "
+        f"error: No label for order PICK-1: fulfillment {group_id} is {status}; carriers are "
         "asked once it is packed"
     )
     assert (await _group(hub, group_id)).status == status
     assert await _parcels(hub, order_id) == []
-    missing = await client.post("/console/fulfilments/ful_nope/ship", data={"_csrf": token})
+    missing = await client.post("/console/fulfillments/ful_nope/ship", data={"_csrf": token})
     assert missing.status_code == 404
 
 
@@ -177,7 +177,7 @@ async def test_without_a_carrier_connection_the_page_says_so(
 ) -> None:
     token = await sign_in(client, "admin")
     order_id, group_id = world.orders["PACK-1"], parcels["PACK-1"]
-    answer = await client.post(f"/console/fulfilments/{group_id}/ship", data={"_csrf": token})
+    answer = await client.post(f"/console/fulfillments/{group_id}/ship", data={"_csrf": token})
     assert answer.status_code == 303
     page = await client.get(answer.headers["location"])
     assert _flash(page.text) == (
@@ -189,12 +189,12 @@ async def test_without_a_carrier_connection_the_page_says_so(
     assert parcel.status == "packed" and parcel.rate is None
     assert await _labels(hub, order_id) == []
     # The form is still there to try again once a carrier is connected.
-    assert f'action="/console/fulfilments/{group_id}/ship"' in page.text
+    assert f'action="/console/fulfillments/{group_id}/ship"' in page.text
 
 
 @pytest.mark.parametrize(
     "hub_config",
-    [{"connections": CARRIER, "fulfilment": {"shipping": {"label_format": "ZPL"}}}],
+    [{"connections": CARRIER, "fulfillment": {"shipping": {"label_format": "ZPL"}}}],
     ids=["offline-refuses-zpl"],
 )
 async def test_a_carrier_refusal_is_shown_with_its_reason_and_the_group_stays_packed(
@@ -203,7 +203,7 @@ async def test_a_carrier_refusal_is_shown_with_its_reason_and_the_group_stays_pa
     token = await sign_in(client, "operator")
     order_id, group_id = world.orders["PACK-1"], parcels["PACK-1"]
     stock_before = await _stock(hub, "MUG-BLUE", "WH1")
-    answer = await client.post(f"/console/fulfilments/{group_id}/ship", data={"_csrf": token})
+    answer = await client.post(f"/console/fulfillments/{group_id}/ship", data={"_csrf": token})
     assert answer.status_code == 303
     page = await client.get(answer.headers["location"])
     assert _flash(page.text) == (
@@ -250,7 +250,7 @@ DHL = {
 
 @pytest.mark.parametrize(
     "hub_config",
-    [{"connections": DHL, "fulfilment": {"shipping": {"label_format": "ZPL"}}}],
+    [{"connections": DHL, "fulfillment": {"shipping": {"label_format": "ZPL"}}}],
     ids=["dhl-zpl"],
 )
 async def test_a_zpl_label_is_served_as_text(
@@ -261,7 +261,7 @@ async def test_a_zpl_label_is_served_as_text(
     answer_body = json.loads((DHL_FIXTURES / "orders_200_zpl.json").read_bytes())
     with respx.mock(assert_all_called=True) as router:
         route = router.post(DHL_ORDERS).respond(200, json=answer_body)
-        answer = await client.post(f"/console/fulfilments/{group_id}/ship", data={"_csrf": token})
+        answer = await client.post(f"/console/fulfillments/{group_id}/ship", data={"_csrf": token})
     assert answer.status_code == 303 and route.call_count == 1
     assert route.calls.last.request.url.params["docFormat"] == "ZPL2"
     (parcel,) = await _parcels(hub, order_id)
@@ -279,7 +279,7 @@ async def test_warehouse_user_buys_and_prints_labels_of_its_own_location_only(
     # The operator ships WH1's parcel first, so there is a WH1 label to be kept from WH2.
     operator = await sign_in(client, "operator")
     bought = await client.post(
-        f"/console/fulfilments/{parcels['PACK-1']}/ship", data={"_csrf": operator}
+        f"/console/fulfillments/{parcels['PACK-1']}/ship", data={"_csrf": operator}
     )
     assert bought.status_code == 303
     (wh1_parcel,) = await _parcels(hub, world.orders["PACK-1"])
@@ -293,7 +293,7 @@ async def test_warehouse_user_buys_and_prints_labels_of_its_own_location_only(
 
     # Another location's group, label and print view: refused, nothing bought.
     refused = await client.post(
-        f"/console/fulfilments/{parcels['PACK-1']}/ship", data={"_csrf": token}
+        f"/console/fulfillments/{parcels['PACK-1']}/ship", data={"_csrf": token}
     )
     assert refused.status_code == 403
     assert (await client.get(f"/console/shipments/{wh1_parcel.id}/label")).status_code == 404
@@ -304,9 +304,9 @@ async def test_warehouse_user_buys_and_prints_labels_of_its_own_location_only(
 
     # Its own: from the warehouse view, back to it.
     next_page = "/console/warehouse%3Flocation%3DWH2"
-    assert f"/console/fulfilments/{parcels['PACK-2']}/ship?next={next_page}" in packed
+    assert f"/console/fulfillments/{parcels['PACK-2']}/ship?next={next_page}" in packed
     answer = await client.post(
-        f"/console/fulfilments/{parcels['PACK-2']}/ship?next={next_page}", data={"_csrf": token}
+        f"/console/fulfillments/{parcels['PACK-2']}/ship?next={next_page}", data={"_csrf": token}
     )
     assert answer.status_code == 303
     assert answer.headers["location"] == "/console/warehouse?location=WH2"
@@ -386,7 +386,7 @@ async def test_read_only_sees_labels_but_cannot_buy(
     page = await client.get(f"/console/orders/{world.orders['PACK-1']}")
     assert "Buy label" not in page.text
     answer = await client.post(
-        f"/console/fulfilments/{parcels['PACK-1']}/ship", data={"_csrf": token}
+        f"/console/fulfillments/{parcels['PACK-1']}/ship", data={"_csrf": token}
     )
     assert answer.status_code == 403
     assert (await _group(hub, parcels["PACK-1"])).status == "packed"

@@ -22,7 +22,7 @@ from orderhub.hub.allocation.settings import (
     AvailabilitySettings,
     CheckSettings,
 )
-from orderhub.hub.fulfilment.config import FulfilmentConfig
+from orderhub.hub.fulfillment.config import FulfillmentConfig
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///orderhub.db"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -92,7 +92,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     plugins: PluginsConfig = msgspec.field(default_factory=PluginsConfig)
     connections: dict[str, ConnectionConfig] = {}
     allocation: AllocationSettings = msgspec.field(default_factory=AllocationSettings)
-    fulfilment: FulfilmentConfig = msgspec.field(default_factory=FulfilmentConfig)
+    fulfillment: FulfillmentConfig = msgspec.field(default_factory=FulfillmentConfig)
 
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")

@@ -7,8 +7,8 @@ from orderhub.hub.auth.controllers import TokenController
 from orderhub.hub.catalog.controllers import ItemController
 from orderhub.hub.channels.spreadsheet.controllers import export_orders, import_file
 from orderhub.hub.connections.controllers import ConnectionController
-from orderhub.hub.fulfilment.controllers import (
-    FulfilmentController,
+from orderhub.hub.fulfillment.controllers import (
+    FulfillmentController,
     ShipmentController,
     pick_lists,
 )
@@ -42,4 +42,4 @@ ROUTES += [receive_webhook, InboxController, OutboxController]
 ROUTES += [get_sync, start_sync, register_connection_webhooks]
 ROUTES += [refund_order, change_shipment_tracking]
 ROUTES += ALLOCATION
-ROUTES += [FulfilmentController, ShipmentController, pick_lists]
+ROUTES += [FulfillmentController, ShipmentController, pick_lists]

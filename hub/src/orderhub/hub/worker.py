@@ -20,7 +20,7 @@ from arq.connections import RedisSettings
 from arq.worker import func
 
 from orderhub.hub.config import Settings
-from orderhub.hub.fulfilment.jobs import poll_tracking, release_fulfilments
+from orderhub.hub.fulfillment.jobs import poll_tracking, release_fulfillments
 from orderhub.hub.runtime import Hub
 from orderhub.hub.sync.dispatch import dispatch_outbox
 from orderhub.hub.sync.inbox import process_inbox
@@ -85,18 +85,18 @@ def worker_settings(hub: Hub) -> dict[str, Any]:
                 else []
             ),
             cron(
-                release_fulfilments,
-                name="release_fulfilments",
+                release_fulfillments,
+                name="release_fulfillments",
                 unique=True,
                 timeout=JOB_TIMEOUT_SECONDS,
-                **sweep_schedule(hub.settings.fulfilment.release.check_every_seconds),
+                **sweep_schedule(hub.settings.fulfillment.release.check_every_seconds),
             ),
             cron(
                 poll_tracking,
                 name="poll_tracking",
                 unique=True,
                 timeout=JOB_TIMEOUT_SECONDS,
-                **sweep_schedule(hub.settings.fulfilment.tracking.run_every_minutes * 60),
+                **sweep_schedule(hub.settings.fulfillment.tracking.run_every_minutes * 60),
             ),
         ],
         "queue_name": config.queue_name,

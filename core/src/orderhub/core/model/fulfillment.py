@@ -1,4 +1,4 @@
-"""From allocation to the customer's door: fulfilment groups, parcels, shipments, tracking."""
+"""From allocation to the customer's door: fulfillment groups, parcels, shipments, tracking."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ class LocationKind(enum.StrEnum):
     STORE = "store"
     """A shop: can ship from store and serve click & collect."""
     THREE_PL = "3pl"
-    """A third-party logistics provider; fulfilment goes through a WMS connector."""
+    """A third-party logistics provider; fulfillment goes through a WMS connector."""
     SUPPLIER = "supplier"
     """A supplier that drop-ships to the customer."""
 

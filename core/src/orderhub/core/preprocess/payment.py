@@ -45,6 +45,6 @@ class PaymentCheck(ConfiguredCheck[PaymentConfig]):
             reason=HoldReason.PAYMENT,
             detail=(
                 f"payment is {order.financial_status.value.replace('_', ' ')}; "
-                f"this channel needs it {config.require} before fulfilment"
+                f"this channel needs it {config.require} before fulfillment"
             ),
         )

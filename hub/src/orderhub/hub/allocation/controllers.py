@@ -125,11 +125,11 @@ class OrderAllocationController(Controller):
         "/release",
         guards=[WRITE_ORDERS],
         status_code=200,
-        summary="Hand an allocated order to fulfilment now (ALLOCATED -> RELEASED)",
+        summary="Hand an allocated order to fulfillment now (ALLOCATED -> RELEASED)",
         responses=error_responses(403, 404, 409),
     )
     async def release(self, hub: HubDep, request: AnyRequest, order_id: FromPath[str]) -> Order:
-        """Every planned fulfilment group is released, whatever the channel's release rule
+        """Every planned fulfillment group is released, whatever the channel's release rule
         would wait for; 409 `order_not_releasable` unless allocated and without holds."""
         async with hub.transaction() as session:
             return await release.release_order(hub, session, order_id, actor=user_actor(request))

@@ -1,6 +1,6 @@
-"""`POST /orders/{id}/release`: an operator hands a whole allocated order to fulfilment now.
+"""`POST /orders/{id}/release`: an operator hands a whole allocated order to fulfillment now.
 
-The fulfilment module owns what release means (groups per location planned from the
+The fulfillment module owns what release means (groups per location planned from the
 reservations, a 3PL's group sent to its WMS, the order moving to RELEASED); this is the
 order-level button over it, whatever the channel's release rule would wait for.
 """
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orderhub.core.model import Actor, Order, OrderStatus
 from orderhub.hub.allocation import engine
 from orderhub.hub.errors import Conflict
-from orderhub.hub.fulfilment.release import plan_groups, release_group
+from orderhub.hub.fulfillment.release import plan_groups, release_group
 from orderhub.hub.store.tables import LocationRow
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ async def release_order(hub: Hub, session: AsyncSession, order_id: str, *, actor
     if status not in RELEASABLE or rows.active_holds:
         raise Conflict(
             f"order {rows.row.number} is {status.value}: only an allocated order without holds "
-            "is released to fulfilment",
+            "is released to fulfillment",
             code="order_not_releasable",
             status=status.value,
         )

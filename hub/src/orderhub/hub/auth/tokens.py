@@ -29,7 +29,7 @@ class Role(enum.StrEnum):
     OPERATOR = "operator"
     """Orders, holds, stock, routing; no configuration."""
     WAREHOUSE = "warehouse"
-    """Stock and fulfilment at its own locations."""
+    """Stock and fulfillment at its own locations."""
     READ_ONLY = "read-only"
     """Reads everything, changes nothing."""
 

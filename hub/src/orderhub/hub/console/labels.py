@@ -1,6 +1,6 @@
 """Labels in the console: buy them for packed groups, open them, print a location's batch.
 
-"Buy label" is the API's `POST /fulfilments/{id}/ship`: `fulfilment.shipping.ship` rates the
+"Buy label" is the API's `POST /fulfillments/{id}/ship`: `fulfillment.shipping.ship` rates the
 parcels that have no carrier chosen, buys one label per parcel (carrier calls between short
 transactions, never inside one) and ships the group. A refusal (no carrier connection, no
 rate, the carrier said no, the group is not packed) comes back to the page it was asked from
@@ -32,9 +32,9 @@ from orderhub.hub.console.templating import money
 from orderhub.hub.console.web import Can, back_to, done, page, text, url
 from orderhub.hub.deps import HubDep
 from orderhub.hub.errors import HubError, NotFound
-from orderhub.hub.fulfilment import labels, shipping
-from orderhub.hub.fulfilment.records import (
-    get_fulfilment_row,
+from orderhub.hub.fulfillment import labels, shipping
+from orderhub.hub.fulfillment.records import (
+    get_fulfillment_row,
     get_shipment_row,
     group_shipments,
     latest_label,
@@ -42,7 +42,7 @@ from orderhub.hub.fulfilment.records import (
 )
 from orderhub.hub.locations.service import get_location_row
 from orderhub.hub.runtime import Hub
-from orderhub.hub.store.tables import FulfilmentRow, LocationRow, OrderRow
+from orderhub.hub.store.tables import FulfillmentRow, LocationRow, OrderRow
 from orderhub.hub.store.types import utcnow
 
 WAITING_DAYS = 3
@@ -55,10 +55,10 @@ MEDIA_TYPES = {**labels.CONTENT_TYPES, "ZPL": "text/plain"}
 tab rather than downloaded."""
 
 
-async def _group_at(hub: Hub, request: Request[Any, Any, Any], fulfilment_id: str) -> OrderRow:
+async def _group_at(hub: Hub, request: Request[Any, Any, Any], fulfillment_id: str) -> OrderRow:
     """The group's order, if the user may act at the group's location (403 otherwise)."""
     async with hub.read() as session:
-        group = await get_fulfilment_row(session, fulfilment_id)
+        group = await get_fulfillment_row(session, fulfillment_id)
         code = (await location_of(session, group)).code
         order = await session.get(OrderRow, group.order_id)
     assert order is not None  # a foreign key
@@ -66,10 +66,10 @@ async def _group_at(hub: Hub, request: Request[Any, Any, Any], fulfilment_id: st
     return order
 
 
-async def _bought(hub: Hub, fulfilment_id: str) -> str:
+async def _bought(hub: Hub, fulfillment_id: str) -> str:
     """What the group's parcels got, in words: "Test Post colis TP0123456789 (€4.90)"."""
     async with hub.read() as session:
-        parcels = await group_shipments(session, fulfilment_id)
+        parcels = await group_shipments(session, fulfillment_id)
     parts = []
     for parcel in parcels:
         words = [parcel.carrier or parcel.connection_id, parcel.service, parcel.tracking_number]
@@ -79,21 +79,21 @@ async def _bought(hub: Hub, fulfilment_id: str) -> str:
     return ", ".join(parts)
 
 
-async def _ship(hub: Hub, request: Request[Any, Any, Any], fulfilment_id: str) -> str:
+async def _ship(hub: Hub, request: Request[Any, Any, Any], fulfillment_id: str) -> str:
     """Buy the group's labels and ship it (the API's service); the labels in words."""
-    await shipping.ship(hub, fulfilment_id, actor=actor(request))
-    return await _bought(hub, fulfilment_id)
+    await shipping.ship(hub, fulfillment_id, actor=actor(request))
+    return await _bought(hub, fulfillment_id)
 
 
-@post("/fulfilments/{fulfilment_id:str}/ship", guards=[WRITE_STOCK], status_code=303)
+@post("/fulfillments/{fulfillment_id:str}/ship", guards=[WRITE_STOCK], status_code=303)
 async def buy_label(
-    request: Request[Any, Any, Any], hub: HubDep, fulfilment_id: FromPath[str]
+    request: Request[Any, Any, Any], hub: HubDep, fulfillment_id: FromPath[str]
 ) -> Redirect:
     """Buy a packed group's labels; back to the page the form was on, with what happened."""
-    order = await _group_at(hub, request, fulfilment_id)
+    order = await _group_at(hub, request, fulfillment_id)
     to = back_to(request, url(f"/orders/{order.id}"))
     try:
-        bought = await _ship(hub, request, fulfilment_id)
+        bought = await _ship(hub, request, fulfillment_id)
     except HubError as exc:
         return done(request, to, f"No label for order {order.number}: {exc.message}", kind="error")
     return done(request, to, f"Label bought for order {order.number}: {bought}.")
@@ -109,15 +109,15 @@ async def buy_labels(request: Request[Any, Any, Any], hub: HubDep) -> Redirect:
         await get_location_row(session, code)
         rows = (
             await session.execute(
-                sa.select(FulfilmentRow.id, OrderRow.number)
-                .join(LocationRow, LocationRow.id == FulfilmentRow.location_id)
-                .join(OrderRow, OrderRow.id == FulfilmentRow.order_id)
+                sa.select(FulfillmentRow.id, OrderRow.number)
+                .join(LocationRow, LocationRow.id == FulfillmentRow.location_id)
+                .join(OrderRow, OrderRow.id == FulfillmentRow.order_id)
                 .where(
                     LocationRow.code == code,
-                    FulfilmentRow.status == "packed",
-                    FulfilmentRow.method != FulfillmentMethod.PICKUP.value,
+                    FulfillmentRow.status == "packed",
+                    FulfillmentRow.method != FulfillmentMethod.PICKUP.value,
                 )
-                .order_by(FulfilmentRow.packed_at, FulfilmentRow.id)
+                .order_by(FulfillmentRow.packed_at, FulfillmentRow.id)
                 .limit(MAX_BULK)
             )
         ).all()
@@ -125,9 +125,9 @@ async def buy_labels(request: Request[Any, Any, Any], hub: HubDep) -> Redirect:
     if not rows:
         return done(request, to, f"Nothing packed at {code} waits for a label.", kind="error")
     succeeded, failed = 0, []
-    for fulfilment_id, number in rows:
+    for fulfillment_id, number in rows:
         try:
-            await _ship(hub, request, fulfilment_id)
+            await _ship(hub, request, fulfillment_id)
             succeeded += 1
         except HubError as exc:
             failed.append(f"{number}: {exc.message}")
@@ -145,7 +145,7 @@ async def label_document(
     """The parcel's purchased label, shown in the browser (PDF, PNG, or ZPL as text)."""
     async with hub.read() as session:
         shipment = await get_shipment_row(session, shipment_id)
-        group = await get_fulfilment_row(session, shipment.fulfilment_id)
+        group = await get_fulfillment_row(session, shipment.fulfillment_id)
         if not Can(request.user).see_location((await location_of(session, group)).code):
             raise NotFound(
                 f"no shipment {shipment_id!r}", code="unknown_shipment", shipment_id=shipment_id

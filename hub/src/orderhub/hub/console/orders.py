@@ -22,14 +22,14 @@ from orderhub.hub.console import queries
 from orderhub.hub.console.web import Can, back_to, done, page, text, url
 from orderhub.hub.deps import HubDep
 from orderhub.hub.errors import Conflict, HubError, InvalidInput, NotFound
-from orderhub.hub.fulfilment.records import fulfilment_views, shipment_views
+from orderhub.hub.fulfillment.records import fulfillment_views, shipment_views
 from orderhub.hub.locations.service import list_locations
 from orderhub.hub.orders import service
 from orderhub.hub.orders.cancellation import cancel_and_notify
 from orderhub.hub.orders.schemas import OrderFilter
 from orderhub.hub.runtime import Hub
 from orderhub.hub.schemas import AddressIn
-from orderhub.hub.store.tables import FulfilmentRow, OrderRow, ShipmentRow
+from orderhub.hub.store.tables import FulfillmentRow, OrderRow, ShipmentRow
 from orderhub.hub.store.types import utcnow
 
 PAGE_SIZE = 50
@@ -186,13 +186,13 @@ async def order_page(
         history = await service.history(session, order_id)
         allocations = await queries.allocations(session, order_id)
         shipments = await queries.shipments(session, order_id)
-        groups = await fulfilment_views(
+        groups = await fulfillment_views(
             session,
             list(
                 await session.scalars(
-                    sa.select(FulfilmentRow)
-                    .where(FulfilmentRow.order_id == order_id)
-                    .order_by(FulfilmentRow.planned_at, FulfilmentRow.id)
+                    sa.select(FulfillmentRow)
+                    .where(FulfillmentRow.order_id == order_id)
+                    .order_by(FulfillmentRow.planned_at, FulfillmentRow.id)
                 )
             ),
         )

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderhub.core.model import OrderStatus
 from orderhub.hub.store.tables import (
-    FulfilmentRow,
+    FulfillmentRow,
     InboxRow,
     ItemRow,
     LabelRow,
@@ -409,8 +409,8 @@ async def labels_waiting(
             LabelRow.purchased_at,
         )
         .join(LabelRow, LabelRow.shipment_id == ShipmentRow.id)
-        .join(FulfilmentRow, FulfilmentRow.id == ShipmentRow.fulfilment_id)
-        .join(LocationRow, LocationRow.id == FulfilmentRow.location_id)
+        .join(FulfillmentRow, FulfillmentRow.id == ShipmentRow.fulfillment_id)
+        .join(LocationRow, LocationRow.id == FulfillmentRow.location_id)
         .join(OrderRow, OrderRow.id == ShipmentRow.order_id)
         .where(
             LocationRow.code == location_code,

@@ -1,6 +1,6 @@
 """The warehouse view: one location's work. Orders allocated there (released by rule or by
 hand), the pick list of what is released, picks confirmed with what was found (a short pick
-is re-routed by the fulfilment service), packing into a parcel, buying the labels of what is
+is re-routed by the fulfillment service), packing into a parcel, buying the labels of what is
 packed and the labels waiting to be printed and handed over (`console.labels`)."""
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from orderhub.hub.console.orders import actor
 from orderhub.hub.console.web import Can, done, integer, page, text, url
 from orderhub.hub.deps import HubDep
 from orderhub.hub.errors import InvalidInput
-from orderhub.hub.fulfilment import packing, picking, release
-from orderhub.hub.fulfilment.records import fulfilment_views, get_fulfilment_row, location_of
-from orderhub.hub.fulfilment.schemas import PackIn, ParcelIn, PickIn, PicksIn
+from orderhub.hub.fulfillment import packing, picking, release
+from orderhub.hub.fulfillment.records import fulfillment_views, get_fulfillment_row, location_of
+from orderhub.hub.fulfillment.schemas import PackIn, ParcelIn, PickIn, PicksIn
 from orderhub.hub.locations.service import list_locations
 from orderhub.hub.runtime import Hub
-from orderhub.hub.store.tables import FulfilmentRow, LocationRow
+from orderhub.hub.store.tables import FulfillmentRow, LocationRow
 from orderhub.hub.store.types import utcnow
 
 OPEN_GROUPS = ("planned", "picking", "packed")
@@ -45,12 +45,12 @@ async def warehouse(
             work = await queries.location_work(session, current)
             picks = await picking.pick_list(session, current)
             rows = await session.scalars(
-                sa.select(FulfilmentRow)
-                .join(LocationRow, LocationRow.id == FulfilmentRow.location_id)
-                .where(LocationRow.code == current, FulfilmentRow.status.in_(OPEN_GROUPS))
-                .order_by(FulfilmentRow.planned_at, FulfilmentRow.id)
+                sa.select(FulfillmentRow)
+                .join(LocationRow, LocationRow.id == FulfillmentRow.location_id)
+                .where(LocationRow.code == current, FulfillmentRow.status.in_(OPEN_GROUPS))
+                .order_by(FulfillmentRow.planned_at, FulfillmentRow.id)
             )
-            groups = await fulfilment_views(session, list(rows))
+            groups = await fulfillment_views(session, list(rows))
             waiting = await queries.labels_waiting(
                 session, current, since=utcnow() - timedelta(days=WAITING_DAYS)
             )
@@ -71,31 +71,31 @@ async def warehouse(
     )
 
 
-async def _group_location(hub: Hub, request: Request[Any, Any, Any], fulfilment_id: str) -> str:
+async def _group_location(hub: Hub, request: Request[Any, Any, Any], fulfillment_id: str) -> str:
     """The group's location code, if the user may act there (403 otherwise)."""
     async with hub.read() as session:
-        group = await get_fulfilment_row(session, fulfilment_id)
+        group = await get_fulfillment_row(session, fulfillment_id)
         code = (await location_of(session, group)).code
     check_location_scope(request.user, code)
     return code
 
 
-@post("/fulfilments/{fulfilment_id:str}/release", guards=[WRITE_ORDERS], status_code=303)
+@post("/fulfillments/{fulfillment_id:str}/release", guards=[WRITE_ORDERS], status_code=303)
 async def release_now(
-    request: Request[Any, Any, Any], hub: HubDep, fulfilment_id: FromPath[str]
+    request: Request[Any, Any, Any], hub: HubDep, fulfillment_id: FromPath[str]
 ) -> Redirect:
-    code = await _group_location(hub, request, fulfilment_id)
+    code = await _group_location(hub, request, fulfillment_id)
     async with hub.transaction() as session:
-        await release.release_by_operator(session, hub, fulfilment_id, actor=actor(request))
+        await release.release_by_operator(session, hub, fulfillment_id, actor=actor(request))
     return done(request, url(f"/warehouse?location={code}"), "Released for picking.")
 
 
-@post("/fulfilments/{fulfilment_id:str}/picks", guards=[WRITE_STOCK], status_code=303)
+@post("/fulfillments/{fulfillment_id:str}/picks", guards=[WRITE_STOCK], status_code=303)
 async def confirm_picks(
-    request: Request[Any, Any, Any], hub: HubDep, fulfilment_id: FromPath[str]
+    request: Request[Any, Any, Any], hub: HubDep, fulfillment_id: FromPath[str]
 ) -> Redirect:
     """Every line's found units; fewer than asked is a short pick."""
-    code = await _group_location(hub, request, fulfilment_id)
+    code = await _group_location(hub, request, fulfillment_id)
     form = await request.form()
     lines = []
     for key in form:
@@ -108,9 +108,9 @@ async def confirm_picks(
         raise InvalidInput("say how many units were found for each line", code="no_lines")
     async with hub.transaction() as session:
         group = await picking.confirm_picks(
-            session, hub, fulfilment_id, PicksIn(lines=lines), actor=actor(request)
+            session, hub, fulfillment_id, PicksIn(lines=lines), actor=actor(request)
         )
-        views = await fulfilment_views(session, [group])
+        views = await fulfillment_views(session, [group])
     short = sum(line.quantity_short for line in views[0].lines) if views else 0
     message = (
         f"Picks confirmed; {short} unit(s) short were re-routed."
@@ -120,12 +120,12 @@ async def confirm_picks(
     return done(request, url(f"/warehouse?location={code}"), message)
 
 
-@post("/fulfilments/{fulfilment_id:str}/pack", guards=[WRITE_STOCK], status_code=303)
+@post("/fulfillments/{fulfillment_id:str}/pack", guards=[WRITE_STOCK], status_code=303)
 async def pack(
-    request: Request[Any, Any, Any], hub: HubDep, fulfilment_id: FromPath[str]
+    request: Request[Any, Any, Any], hub: HubDep, fulfillment_id: FromPath[str]
 ) -> Redirect:
     """Everything picked goes into one parcel of the given weight (and size)."""
-    code = await _group_location(hub, request, fulfilment_id)
+    code = await _group_location(hub, request, fulfillment_id)
     form = await request.form()
     weight = integer(form, "weight_grams", label="The weight")
     sizes = {name: text(form, name) for name in ("length_mm", "width_mm", "height_mm")}
@@ -136,5 +136,5 @@ async def pack(
         **{name: int(value) for name, value in sizes.items() if value.isdigit() and int(value) > 0},
     )
     async with hub.transaction() as session:
-        await packing.pack(session, fulfilment_id, PackIn(parcels=[parcel]), actor=actor(request))
+        await packing.pack(session, fulfillment_id, PackIn(parcels=[parcel]), actor=actor(request))
     return done(request, url(f"/warehouse?location={code}"), "Packed: ready for its label.")

@@ -2,7 +2,7 @@
 
 - `data`: the places, catalogue, opening stock, purchase orders and people (all invented);
 - `story`: the timeline — orders entering through their channel's intake, holds dealt with,
-  fulfilment from release to the customer's door, deliveries filling backorders;
+  fulfillment from release to the customer's door, deliveries filling backorders;
 - `shopify`: what the configured Shopify store sends before the story (an order with an
   unknown SKU, a topic OrderHub does not read, the app's uninstallation).
 
@@ -45,7 +45,7 @@ from orderhub.hub.demo.data import (
     catalogue,
 )
 from orderhub.hub.demo.story import COUNTER_DAYS, OPERATOR, Story
-from orderhub.hub.fulfilment.rateshop import carrier_connections
+from orderhub.hub.fulfillment.rateshop import carrier_connections
 from orderhub.hub.locations.service import upsert_location
 from orderhub.hub.runtime import Hub
 from orderhub.hub.stock.service import set_on_hand

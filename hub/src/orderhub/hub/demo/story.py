@@ -72,21 +72,21 @@ from orderhub.hub.demo.data import (
     Delivery,
 )
 from orderhub.hub.errors import HubError
-from orderhub.hub.fulfilment.packing import pack
-from orderhub.hub.fulfilment.picking import confirm_picks
-from orderhub.hub.fulfilment.release import RELEASABLE, release_due
-from orderhub.hub.fulfilment.schemas import PackIn, ParcelIn, PickIn, PicksIn
-from orderhub.hub.fulfilment.shipping import ship
-from orderhub.hub.fulfilment.tracking import record_events
-from orderhub.hub.fulfilment.waves import next_wave
+from orderhub.hub.fulfillment.packing import pack
+from orderhub.hub.fulfillment.picking import confirm_picks
+from orderhub.hub.fulfillment.release import RELEASABLE, release_due
+from orderhub.hub.fulfillment.schemas import PackIn, ParcelIn, PickIn, PicksIn
+from orderhub.hub.fulfillment.shipping import ship
+from orderhub.hub.fulfillment.tracking import record_events
+from orderhub.hub.fulfillment.waves import next_wave
 from orderhub.hub.orders.cancellation import cancel_and_notify
 from orderhub.hub.orders.manual import create_manual_order
 from orderhub.hub.orders.schemas import ManualOrderIn
 from orderhub.hub.runtime import Hub
 from orderhub.hub.schemas import AddressIn
 from orderhub.hub.store.tables import (
-    FulfilmentLineRow,
-    FulfilmentRow,
+    FulfillmentLineRow,
+    FulfillmentRow,
     LocationRow,
     OrderHoldRow,
     OrderRow,
@@ -109,7 +109,7 @@ SHIPPING_PRICES = {"standard": 490, "express": 990}
 PACKAGING_GRAMS = 250
 COUNTER_DAYS = 2.5
 """Click & collect orders are only the last few days': the hub has no "handed over" step
-yet (see docs/fulfilment.md), so older ones would all still wait at the counter."""
+yet (see docs/fulfillment.md), so older ones would all still wait at the counter."""
 
 CANCEL_REASONS = [
     "customer changed their mind",
@@ -528,15 +528,15 @@ class Story:
                 session,
             )
 
-    # ------------------------------------------------------------------ fulfilment
+    # ------------------------------------------------------------------ fulfillment
 
     @staticmethod
-    async def _groups(session: AsyncSession, order_id: str) -> list[tuple[FulfilmentRow, str]]:
+    async def _groups(session: AsyncSession, order_id: str) -> list[tuple[FulfillmentRow, str]]:
         rows = await session.execute(
-            sa.select(FulfilmentRow, LocationRow.code)
-            .join(LocationRow, LocationRow.id == FulfilmentRow.location_id)
-            .where(FulfilmentRow.order_id == order_id)
-            .order_by(FulfilmentRow.id)
+            sa.select(FulfillmentRow, LocationRow.code)
+            .join(LocationRow, LocationRow.id == FulfillmentRow.location_id)
+            .where(FulfillmentRow.order_id == order_id)
+            .order_by(FulfillmentRow.id)
         )
         return [(group, code) for group, code in rows.all()]
 
@@ -559,7 +559,7 @@ class Story:
             lag = timedelta(minutes=self.rng.randint(40, 300 if saturday else 150))
             self.at(self.working_time(when + lag, code, saturday=saturday), self.pick, draft)
         for code in waiting[:1]:
-            rule = self.hub.settings.fulfilment.release.rule_for(draft.connection.id, code)
+            rule = self.hub.settings.fulfillment.release.rule_for(draft.connection.id, code)
             if rule.mode == "waves":
                 zone = ZoneInfo(rule.timezone) if rule.timezone else self._zones[code]
                 wave = next_wave(when, rule.waves, zone)
@@ -577,9 +577,9 @@ class Story:
                     continue
                 lines = list(
                     await session.scalars(
-                        sa.select(FulfilmentLineRow)
-                        .where(FulfilmentLineRow.fulfilment_id == group.id)
-                        .order_by(FulfilmentLineRow.id)
+                        sa.select(FulfillmentLineRow)
+                        .where(FulfillmentLineRow.fulfillment_id == group.id)
+                        .order_by(FulfillmentLineRow.id)
                     )
                 )
                 found = {line.line_id: line.quantity for line in lines}
@@ -611,7 +611,7 @@ class Story:
                 if group.status != "picking":
                     continue
                 lines = await session.scalars(
-                    sa.select(FulfilmentLineRow).where(FulfilmentLineRow.fulfilment_id == group.id)
+                    sa.select(FulfillmentLineRow).where(FulfillmentLineRow.fulfillment_id == group.id)
                 )
                 grams = PACKAGING_GRAMS + sum(
                     (self.items[line.sku].weight_grams or 0) * (line.quantity_picked or 0)
@@ -652,7 +652,7 @@ class Story:
             shipments = list(
                 await session.scalars(
                     sa.select(ShipmentRow).where(
-                        ShipmentRow.fulfilment_id.in_([g.id for g in groups]),
+                        ShipmentRow.fulfillment_id.in_([g.id for g in groups]),
                         ShipmentRow.status == "shipped",
                     )
                 )

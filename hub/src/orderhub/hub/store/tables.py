@@ -521,15 +521,15 @@ class ConsoleSignInAttemptRow(Base):
     at: Mapped[datetime] = _created()
 
 
-# ------------------------------------------------------------------------ fulfilment
+# ------------------------------------------------------------------------ fulfillment
 
 
-class FulfilmentRow(Base):
+class FulfillmentRow(Base):
     """The part of an order one location fulfils: planned from the order's reservations,
     released by rule, picked, packed into shipments, shipped."""
 
-    __tablename__ = "fulfilments"
-    __table_args__ = (sa.Index("ix_fulfilments_location_status", "location_id", "status"),)
+    __tablename__ = "fulfillments"
+    __table_args__ = (sa.Index("ix_fulfillments_location_status", "location_id", "status"),)
 
     id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     order_id: Mapped[str] = mapped_column(
@@ -549,13 +549,13 @@ class FulfilmentRow(Base):
     updated_at: Mapped[datetime] = _updated()
 
 
-class FulfilmentLineRow(Base):
-    __tablename__ = "fulfilment_lines"
+class FulfillmentLineRow(Base):
+    __tablename__ = "fulfillment_lines"
     __table_args__ = (sa.CheckConstraint("quantity >= 0", name="quantity_not_negative"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    fulfilment_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("fulfilments.id", ondelete="CASCADE"), index=True
+    fulfillment_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("fulfillments.id", ondelete="CASCADE"), index=True
     )
     line_id: Mapped[str] = mapped_column(sa.ForeignKey("order_lines.id"))
     item_id: Mapped[int] = mapped_column(sa.ForeignKey("items.id"))
@@ -577,8 +577,8 @@ class ShipmentRow(Base):
     order_id: Mapped[str] = mapped_column(
         sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True
     )
-    fulfilment_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("fulfilments.id", ondelete="CASCADE"), index=True
+    fulfillment_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("fulfillments.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int]
     status: Mapped[str] = mapped_column(sa.String(16))

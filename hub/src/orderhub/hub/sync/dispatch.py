@@ -11,7 +11,7 @@ Payloads by operation (the argument of the connector method of the same name):
 - ``push_stock``: one `StockUpdate`, or ``{"updates": [StockUpdate, ...]}``;
 - ``push_fulfillment``: a `FulfillmentNotice`; ``push_cancellation``: a `CancellationNotice`;
 - ``push_refund``: a `RefundNotice`;
-- ``send_fulfillment_order``: the mapping a WMS takes (`fulfilment.schemas.WmsFulfilmentOrder`).
+- ``send_fulfillment_order``: the mapping a WMS takes (`fulfillment.schemas.WmsFulfillmentOrder`).
 
 ``update_tracking`` takes a `tracking_updates.TrackingUpdate` (new details of a confirmed
 shipment) and calls the connector's optional `update_tracking(fulfillment_ref, notice)`.

@@ -33,7 +33,7 @@ from orderhub.core.model import Actor, ActorKind, MovementKind, Order, OrderStat
 from orderhub.hub.allocation.intake import accept_order
 from orderhub.hub.catalog.service import item_ids
 from orderhub.hub.errors import Conflict
-from orderhub.hub.fulfilment import tracking
+from orderhub.hub.fulfillment import tracking
 from orderhub.hub.orders import service as orders
 from orderhub.hub.orders.mapping import order_row
 from orderhub.hub.stock import service as stock

@@ -1,7 +1,7 @@
 """Telling a channel that a shipment it was told about has new tracking details.
 
 A shipment is confirmed to its order's channel once (`push_fulfillment`, idempotency key
-``fulfillment:<shipment id>``); the channel answers with its own id for that fulfilment,
+``fulfillment:<shipment id>``); the channel answers with its own id for that fulfillment,
 which the outbox keeps as the row's result. When the carrier, number or URL change later
 (an operator corrects them), an ``update_tracking`` row is queued. It is sent with the
 connector's `update_tracking(fulfillment_ref, notice)` (optional: not part of the channel
@@ -25,7 +25,7 @@ from orderhub.core.connectors import (
 )
 from orderhub.core.model import Actor
 from orderhub.hub.errors import Conflict, NotFound
-from orderhub.hub.fulfilment.notices import fulfillment_notice
+from orderhub.hub.fulfillment.notices import fulfillment_notice
 from orderhub.hub.orders import service as orders
 from orderhub.hub.store.tables import OrderLineRow, OutboxRow, ShipmentRow
 from orderhub.hub.sync import outbox
@@ -53,7 +53,7 @@ class TrackingChange(msgspec.Struct, kw_only=True):
     tracking_number: str
     tracking_url: str | None
     outbox_id: int | None
-    """The `update_tracking` row for the order's channel (None: it takes no fulfilments, or
+    """The `update_tracking` row for the order's channel (None: it takes no fulfillments, or
     the details did not change)."""
 
 
@@ -74,7 +74,7 @@ def confirmation_key(shipment_id: str) -> str:
 async def queue(
     session: AsyncSession, hub: Hub, connection_id: str, notice: FulfillmentNotice
 ) -> int | None:
-    """Queue new tracking details for the channel, if its connector takes fulfilments.
+    """Queue new tracking details for the channel, if its connector takes fulfillments.
 
     Pending updates of one shipment replace each other (the latest details win); the same
     details twice are written once. Returns the outbox row id, or None.

@@ -43,7 +43,7 @@ from orderhub.core.events import InboundChange
 
 
 class ShopifyConnector:
-    """Orders in through webhooks and polling; stock, fulfilments, cancellations and refunds out."""
+    """Orders in through webhooks and polling; stock, fulfillments, cancellations and refunds out."""
 
     name: ClassVar[str] = "shopify"
     kind: ClassVar[ConnectorKind] = ConnectorKind.CHANNEL
@@ -130,7 +130,7 @@ class ShopifyConnector:
         )
 
     async def update_tracking(self, fulfillment_ref: str, notice: FulfillmentNotice) -> None:
-        """New tracking details for a fulfilment `push_fulfillment` created (its ExternalRef id)."""
+        """New tracking details for a fulfillment `push_fulfillment` created (its ExternalRef id)."""
         await fulfillment.update_tracking(
             self.client, fulfillment_ref, notice, notify_customer=self.settings.notify_customer
         )

@@ -1,9 +1,9 @@
-"""Telling Shopify an order shipped: fulfilment orders first, then `fulfillmentCreate`.
+"""Telling Shopify an order shipped: fulfillment orders first, then `fulfillmentCreate`.
 
-Shopify fulfils *fulfilment orders* (its per-location split of an order), not orders, so
-the order's open fulfilment orders are read and the shipped channel lines are matched to
+Shopify fulfils *fulfillment orders* (its per-location split of an order), not orders, so
+the order's open fulfillment orders are read and the shipped channel lines are matched to
 their line items. `fulfillmentCreate` has no idempotency key: a retried push recognises
-its earlier fulfilment by the tracking number instead of creating a second one.
+its earlier fulfillment by the tracking number instead of creating a second one.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def tracking_input(notice: FulfillmentNotice) -> dict[str, str] | None:
 
 
 def _existing(order: dict[str, Any], tracking_number: str | None) -> list[str]:
-    """Fulfilments already created for this tracking number (a retried push)."""
+    """Fulfillments already created for this tracking number (a retried push)."""
     if not tracking_number:
         return []
     return [
@@ -47,10 +47,10 @@ def _existing(order: dict[str, Any], tracking_number: str | None) -> list[str]:
 
 
 def plan(order: dict[str, Any], notice: FulfillmentNotice) -> dict[str, list[dict[str, Any]]]:
-    """Fulfilment-order line items to fulfil, grouped by Shopify location.
+    """Fulfillment-order line items to fulfil, grouped by Shopify location.
 
-    Each location becomes one `fulfillmentCreate`, because one fulfilment cannot span
-    fulfilment orders assigned to different locations.
+    Each location becomes one `fulfillmentCreate`, because one fulfillment cannot span
+    fulfillment orders assigned to different locations.
     """
     open_orders = [
         fo
@@ -67,7 +67,7 @@ def plan(order: dict[str, Any], notice: FulfillmentNotice) -> dict[str, list[dic
 
     if not notice.lines:
         for fo in open_orders:
-            add(fo, None, None)  # an empty list of line items fulfils the whole fulfilment order
+            add(fo, None, None)  # an empty list of line items fulfils the whole fulfillment order
     for line_id, wanted in notice.lines.items():
         line_gid = to_gid("LineItem", line_id)
         left = wanted

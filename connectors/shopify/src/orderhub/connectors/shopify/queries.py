@@ -2,7 +2,7 @@
 
 Nested connections multiply a query's requested cost, and Shopify refuses any single query
 over 1000 points: line items are fetched 25 at a time inside an orders page and the rest
-page by page, and fulfilment orders are read 10 at a time with 50 lines each.
+page by page, and fulfillment orders are read 10 at a time with 50 lines each.
 """
 
 _MONEY_BAG = """

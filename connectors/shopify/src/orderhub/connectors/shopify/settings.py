@@ -29,7 +29,7 @@ class ShopifySettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The app's client secret: the key of every webhook's HMAC."""
     api_version: ApiVersion = "2026-04"
     notify_customer: bool = True
-    """Let Shopify e-mail the customer about fulfilments and refunds."""
+    """Let Shopify e-mail the customer about fulfillments and refunds."""
     refund_on_cancel: bool = True
     """A cancellation pushed from OrderHub refunds the original payment methods."""
     initial_lookback_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 30

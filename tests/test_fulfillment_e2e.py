@@ -45,7 +45,7 @@ from orderhub.core.model import (
 )
 from orderhub.hub.allocation.intake import accept_order
 from orderhub.hub.catalog.service import upsert_item
-from orderhub.hub.fulfilment.jobs import release_once
+from orderhub.hub.fulfillment.jobs import release_once
 from orderhub.hub.locations.service import upsert_location
 from orderhub.hub.stock.service import levels, set_on_hand
 from orderhub.hub.store.tables import (
@@ -274,25 +274,25 @@ async def test_an_allocated_order_reaches_the_customer(hub, client, tokens):
     [first_group] = await release_once(hub)
     assert await status_of(hub, order.id) == OrderStatus.RELEASED.value
     pick_list = (await client.get("/locations/WH1/pick-lists", headers=warehouse)).json()
-    assert [(f["fulfilment_id"], f["lines"][0]["quantity"]) for f in pick_list["fulfilments"]] == [
+    assert [(f["fulfillment_id"], f["lines"][0]["quantity"]) for f in pick_list["fulfillments"]] == [
         (first_group, 2)
     ]
 
     # -- pick: only one T-shirt is on the shelf; the other is re-routed to WH2 -------------
     picked = await client.post(
-        f"/fulfilments/{first_group}/picks",
+        f"/fulfillments/{first_group}/picks",
         json={"lines": [{"line_id": line_id, "found": 1}]},
         headers=warehouse,
     )
     assert picked.status_code == 200, picked.text
-    groups = (await client.get(f"/fulfilments?order_id={order.id}", headers=operator)).json()
+    groups = (await client.get(f"/fulfillments?order_id={order.id}", headers=operator)).json()
     [second_group] = [g["id"] for g in groups["items"] if g["location"] == "WH2"]
     assert {g["location"]: g["status"] for g in groups["items"]} == {
         "WH1": "picking",
         "WH2": "released",
     }
     picked = await client.post(
-        f"/fulfilments/{second_group}/picks",
+        f"/fulfillments/{second_group}/picks",
         json={"lines": [{"line_id": line_id, "found": 1}]},
         headers=operator,
     )
@@ -301,7 +301,7 @@ async def test_an_allocated_order_reaches_the_customer(hub, client, tokens):
     # -- pack, rate across EasyPost and FedEx, buy labels, ship -----------------------------
     for group_id, token in ((first_group, warehouse), (second_group, operator)):
         packed = await client.post(
-            f"/fulfilments/{group_id}/pack",
+            f"/fulfillments/{group_id}/pack",
             json={
                 "parcels": [
                     {"weight_grams": 450, "length_mm": 300, "width_mm": 220, "height_mm": 60}
@@ -313,12 +313,12 @@ async def test_an_allocated_order_reaches_the_customer(hub, client, tokens):
 
     with respx.mock(assert_all_called=False) as router:
         routes = mock_easypost_and_fedex(router)
-        first = await client.post(f"/fulfilments/{first_group}/ship", headers=warehouse)
+        first = await client.post(f"/fulfillments/{first_group}/ship", headers=warehouse)
         assert first.status_code == 200, first.text
         assert await status_of(hub, order.id) == OrderStatus.PARTIALLY_SHIPPED.value
-        second = await client.post(f"/fulfilments/{second_group}/ship", headers=operator)
+        second = await client.post(f"/fulfillments/{second_group}/ship", headers=operator)
         assert second.status_code == 200, second.text
-        retried = await client.post(f"/fulfilments/{second_group}/ship", headers=operator)
+        retried = await client.post(f"/fulfillments/{second_group}/ship", headers=operator)
 
     assert retried.status_code == 409  # shipped once; nothing bought again
     assert routes["fedex_rates"].call_count == 2 and routes["fedex_token"].call_count == 1
@@ -416,7 +416,7 @@ async def test_an_allocated_order_reaches_the_customer(hub, client, tokens):
         if a
         in (
             "allocated",
-            "fulfilment_released",
+            "fulfillment_released",
             "picks_confirmed",
             "packed",
             "label_purchased",
@@ -425,10 +425,10 @@ async def test_an_allocated_order_reaches_the_customer(hub, client, tokens):
     ]
     assert path == [
         "allocated",
-        "fulfilment_released",
+        "fulfillment_released",
         "picks_confirmed",
         "allocated",
-        "fulfilment_released",
+        "fulfillment_released",
         "picks_confirmed",
         "packed",
         "packed",

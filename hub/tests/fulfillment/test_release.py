@@ -1,4 +1,4 @@
-"""Fulfilment groups from reservations and their release by rule, on SQLite and PostgreSQL."""
+"""Fulfillment groups from reservations and their release by rule, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from orderhub.core.model import FinancialStatus, OrderStatus
-from orderhub.hub.fulfilment.jobs import RELEASE, release_once
-from orderhub.hub.fulfilment.release import release_due
-from orderhub.hub.store.tables import FulfilmentRow, OrderRow
+from orderhub.hub.fulfillment.jobs import RELEASE, release_once
+from orderhub.hub.fulfillment.release import release_due
+from orderhub.hub.store.tables import FulfillmentRow, OrderRow
 from orderhub.hub.testing import auth
 
 from .conftest import (
@@ -43,7 +43,7 @@ async def test_an_allocated_order_is_planned_per_location_and_released_at_once(h
         ("WH2", "MUG", 1, "released", "immediate"),
     }
     assert (await order_row(hub, order.id)).status == OrderStatus.RELEASED.value
-    assert [h.action for h in await history(hub, order.id)].count("fulfilment_released") == 2
+    assert [h.action for h in await history(hub, order.id)].count("fulfillment_released") == 2
     assert await release_once(hub) == []  # nothing new: nothing planned twice
 
 
@@ -64,7 +64,7 @@ async def test_a_3pl_group_is_sent_to_its_wms_through_the_outbox(hub, places):
     [row] = await outbox(hub, "send_fulfillment_order")
     await drain(hub)
 
-    assert row.connection_id == "wms" and row.idempotency_key == f"fulfilment:{group_id}"
+    assert row.connection_id == "wms" and row.idempotency_key == f"fulfillment:{group_id}"
     [sent] = hub.connector("wms").orders
     assert sent["reference"] == group_id
     assert sent["location"] == "3PL" and sent["location_ref"] == "loc-77"
@@ -80,7 +80,7 @@ class TestRules:
     """Shop orders: WH2 releases in a 09:30 wave, elsewhere once paid."""
 
     @pytest.fixture
-    def fulfilment_config(self):
+    def fulfillment_config(self):
         return {
             "release": {
                 "mode": "immediate",
@@ -119,8 +119,8 @@ class TestRules:
         early = planned.replace(hour=8, minute=0, second=0, microsecond=0)
         async with hub.transaction() as session:
             await session.execute(
-                sa.update(FulfilmentRow)
-                .where(FulfilmentRow.id == group.id)
+                sa.update(FulfillmentRow)
+                .where(FulfillmentRow.id == group.id)
                 .values(planned_at=early)
             )
 
@@ -152,7 +152,7 @@ class TestRules:
             )
         async with hub.transaction() as session:
             row = await session.get(OrderRow, order.id)
-            from orderhub.hub.fulfilment.release import plan_groups
+            from orderhub.hub.fulfillment.release import plan_groups
 
             await plan_groups(session, row)
 
@@ -165,13 +165,13 @@ class TestRules:
         [group] = await groups_of(hub, order.id)
 
         refused = await client.post(
-            f"/fulfilments/{group.id}/release", headers=auth(tokens["warehouse"])
+            f"/fulfillments/{group.id}/release", headers=auth(tokens["warehouse"])
         )
         answer = await client.post(
-            f"/fulfilments/{group.id}/release", headers=auth(tokens["operator"])
+            f"/fulfillments/{group.id}/release", headers=auth(tokens["operator"])
         )
         again = await client.post(
-            f"/fulfilments/{group.id}/release", headers=auth(tokens["operator"])
+            f"/fulfillments/{group.id}/release", headers=auth(tokens["operator"])
         )
 
         assert refused.status_code == 403

@@ -19,7 +19,7 @@ carrier) so that a new one can be bought. Connector errors that mean the same
 (`purchase_outcome_unknown`, `label_document_unavailable`) and unexpected errors after the
 call are treated alike.
 
-Documents are stored in the database, or as files under `[fulfilment.shipping].label_dir`.
+Documents are stored in the database, or as files under `[fulfillment.shipping].label_dir`.
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ from orderhub.core.connectors import (
 )
 from orderhub.core.model import Actor
 from orderhub.hub.errors import Conflict, HubError, NotFound
-from orderhub.hub.fulfilment.rateshop import Shipping, error_text, parcel_of
-from orderhub.hub.fulfilment.records import get_shipment_row, latest_label
-from orderhub.hub.fulfilment.tracking import attach_orphans, carrier_actor
+from orderhub.hub.fulfillment.rateshop import Shipping, error_text, parcel_of
+from orderhub.hub.fulfillment.records import get_shipment_row, latest_label
+from orderhub.hub.fulfillment.tracking import attach_orphans, carrier_actor
 from orderhub.hub.ids import new_id
 from orderhub.hub.orders import service as orders
 from orderhub.hub.runtime import Hub
@@ -147,7 +147,7 @@ async def _start(
 
 
 async def _store_document(hub: Hub, label_id: str, label: Label) -> tuple[bytes | None, str | None]:
-    directory = hub.settings.fulfilment.shipping.label_dir
+    directory = hub.settings.fulfillment.shipping.label_dir
     if directory is None:
         return label.document, None
     path = Path(directory) / f"{label_id}.{EXTENSIONS.get(label.label_format, 'bin')}"
@@ -278,7 +278,7 @@ async def buy_label(hub: Hub, shipping: Shipping, shipment_id: str, *, actor: Ac
     `label_outcome_unknown` when a purchase may have happened unrecorded, 503
     `carrier_unavailable` when the carrier could not be reached (nothing was bought).
     """
-    label_format = hub.settings.fulfilment.shipping.label_format
+    label_format = hub.settings.fulfillment.shipping.label_format
     async with hub.transaction() as session:
         started = await _start(session, shipment_id, label_format, actor=actor)
     if isinstance(started, LabelRow):

@@ -45,12 +45,12 @@ async def packed_group(hub, client, token, lines, *, location="WH1", external_id
     group_id = await released_group(hub, order.id, location)
     group = next(g for g in await groups_of(hub, order.id) if g.id == group_id)
     picks = await client.post(
-        f"/fulfilments/{group_id}/picks",
+        f"/fulfillments/{group_id}/picks",
         json={"lines": [{"line_id": x.line_id, "found": x.quantity} for x in group.lines]},
         headers=auth(token),
     )
     pack = await client.post(
-        f"/fulfilments/{group_id}/pack",
+        f"/fulfillments/{group_id}/pack",
         json={
             "parcels": [{"weight_grams": 1870, "length_mm": 513, "width_mm": 277, "height_mm": 127}]
         },
@@ -73,7 +73,7 @@ async def test_rates_come_from_every_carrier_and_the_choice_is_recorded(
     with respx.mock(assert_all_called=False) as router:
         routes = mock_carriers(router)
         answer = await client.post(
-            f"/fulfilments/{group_id}/rates", headers=auth(tokens["warehouse"])
+            f"/fulfillments/{group_id}/rates", headers=auth(tokens["warehouse"])
         )
 
     assert answer.status_code == 200, answer.text
@@ -113,15 +113,15 @@ async def test_ship_buys_one_label_consumes_stock_and_confirms_to_the_channel(
     with respx.mock(assert_all_called=False) as router:
         routes = mock_carriers(router)
         answer = await client.post(
-            f"/fulfilments/{group_id}/ship", headers=auth(tokens["warehouse"])
+            f"/fulfillments/{group_id}/ship", headers=auth(tokens["warehouse"])
         )
         again = await client.post(
-            f"/fulfilments/{group_id}/ship", headers=auth(tokens["warehouse"])
+            f"/fulfillments/{group_id}/ship", headers=auth(tokens["warehouse"])
         )
 
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    assert body["fulfilment"]["status"] == "shipped"
+    assert body["fulfillment"]["status"] == "shipped"
     [shipment] = body["shipments"]
     assert shipment["status"] == "shipped"
     assert shipment["tracking_number"] == EP_TRACKING
@@ -183,17 +183,17 @@ async def test_one_group_shipped_of_two_is_a_partial_shipment(hub, places, clien
     group = next(g for g in await groups_of(hub, order.id) if g.id == group_id)
     token = auth(tokens["warehouse"])
     await client.post(
-        f"/fulfilments/{group_id}/picks",
+        f"/fulfillments/{group_id}/picks",
         json={"lines": [{"line_id": group.lines[0].line_id, "found": 1}]},
         headers=token,
     )
     await client.post(
-        f"/fulfilments/{group_id}/pack", json={"parcels": [{"weight_grams": 300}]}, headers=token
+        f"/fulfillments/{group_id}/pack", json={"parcels": [{"weight_grams": 300}]}, headers=token
     )
 
     with respx.mock(assert_all_called=False) as router:
         mock_carriers(router)
-        answer = await client.post(f"/fulfilments/{group_id}/ship", headers=token)
+        answer = await client.post(f"/fulfillments/{group_id}/ship", headers=token)
 
     assert answer.status_code == 200, answer.text
     assert (await order_row(hub, order.id)).status == OrderStatus.PARTIALLY_SHIPPED.value
@@ -208,10 +208,10 @@ async def test_a_carrier_refusal_is_recorded_and_answered_with_its_message(
 
     with respx.mock(assert_all_called=False) as router:
         routes = mock_carriers(router)
-        rated = await client.post(f"/fulfilments/{group_id}/rates", headers=headers)
+        rated = await client.post(f"/fulfillments/{group_id}/rates", headers=headers)
         assert rated.status_code == 200
         routes["ep_shipments"].respond(422, json=fixture("easypost/error_address.json"))
-        refused = await client.post(f"/fulfilments/{group_id}/ship", headers=headers)
+        refused = await client.post(f"/fulfillments/{group_id}/ship", headers=headers)
 
         assert refused.status_code == 409
         error = refused.json()["error"]
@@ -234,7 +234,7 @@ async def test_a_carrier_refusal_is_recorded_and_answered_with_its_message(
 
         # the operator fixes it at the carrier; shipping again buys one label
         routes["ep_shipments"].respond(201, json=fixture("easypost/shipment_create.json"))
-        shipped = await client.post(f"/fulfilments/{group_id}/ship", headers=headers)
+        shipped = await client.post(f"/fulfillments/{group_id}/ship", headers=headers)
 
     assert shipped.status_code == 200, shipped.text
     assert sorted(label.status for label in await labels(hub)) == ["failed", "purchased"]
@@ -253,7 +253,7 @@ async def test_no_rate_that_fits_is_a_409_with_the_carriers_reasons(hub, places,
         )
         routes["fx_rates"].respond(400, json=fixture("fedex/error_service.json"))
         answer = await client.post(
-            f"/fulfilments/{group_id}/ship", headers=auth(tokens["warehouse"])
+            f"/fulfillments/{group_id}/ship", headers=auth(tokens["warehouse"])
         )
 
     assert answer.status_code == 409
@@ -309,14 +309,14 @@ async def test_a_retry_after_a_crash_between_purchase_and_commit_never_buys_twic
     with respx.mock(assert_all_called=False) as router:
         routes = mock_carriers(router)
         async with recording_fails(hub):
-            crashed = await client.post(f"/fulfilments/{group_id}/ship", headers=headers)
+            crashed = await client.post(f"/fulfillments/{group_id}/ship", headers=headers)
         assert crashed.status_code == 500
         assert routes["ep_buy"].call_count == 1  # the carrier sold the label
         [label] = await labels(hub)
         assert label.status == "purchasing"  # committed before the call, never updated
 
         # At once, the record may be another request's purchase still under way: wait.
-        too_soon = await client.post(f"/fulfilments/{group_id}/ship", headers=headers)
+        too_soon = await client.post(f"/fulfillments/{group_id}/ship", headers=headers)
         assert too_soon.status_code == 409
         assert too_soon.json()["error"]["code"] == "label_purchase_in_progress"
         assert 0 < too_soon.json()["error"]["details"]["retry_after"] <= 90
@@ -327,8 +327,8 @@ async def test_a_retry_after_a_crash_between_purchase_and_commit_never_buys_twic
         async with hub.transaction() as session:
             row = await session.get(LabelRow, label.id)
             row.created_at -= timedelta(minutes=2)
-        retried = await client.post(f"/fulfilments/{group_id}/ship", headers=headers)
-        retried_again = await client.post(f"/fulfilments/{group_id}/ship", headers=headers)
+        retried = await client.post(f"/fulfillments/{group_id}/ship", headers=headers)
+        retried_again = await client.post(f"/fulfillments/{group_id}/ship", headers=headers)
 
         assert routes["ep_buy"].call_count == 1  # not bought a second time
     assert retried.status_code == 409
@@ -350,7 +350,7 @@ async def test_a_retry_after_a_crash_between_purchase_and_commit_never_buys_twic
     assert cleared.json()["label"]["status"] == "voided" and cleared.json()["attention"] is None
     with respx.mock(assert_all_called=False) as router:
         routes = mock_carriers(router)
-        shipped = await client.post(f"/fulfilments/{group_id}/ship", headers=headers)
+        shipped = await client.post(f"/fulfillments/{group_id}/ship", headers=headers)
     assert shipped.status_code == 200, shipped.text
     assert routes["ep_buy"].call_count == 1
 
@@ -362,13 +362,13 @@ async def test_a_label_is_voided_at_the_carrier_before_the_group_ships(hub, plac
     group = (await groups_of(hub, order.id))[0]
     headers = auth(tokens["warehouse"])
     await client.post(
-        f"/fulfilments/{group_id}/picks",
+        f"/fulfillments/{group_id}/picks",
         json={"lines": [{"line_id": group.lines[0].line_id, "found": 2}]},
         headers=headers,
     )
     line_id = group.lines[0].line_id
     await client.post(
-        f"/fulfilments/{group_id}/pack",
+        f"/fulfillments/{group_id}/pack",
         json={
             "parcels": [
                 {"weight_grams": 900, "lines": {line_id: 1}},
@@ -392,14 +392,14 @@ async def test_a_label_is_voided_at_the_carrier_before_the_group_ships(hub, plac
         refund = router.post(f"{EASYPOST}/shipments/{EP_SHIPMENT}/refund").respond(
             200, json=fixture("easypost/shipment_refund.json")
         )
-        refused = await client.post(f"/fulfilments/{group_id}/ship", headers=headers)
+        refused = await client.post(f"/fulfillments/{group_id}/ship", headers=headers)
         first, second = await shipments_of(hub, order.id)
         assert refused.status_code == 409
         assert (first.status, second.status) == ("labelled", "packed")
 
         voided = await client.post(f"/shipments/{first.id}/void", headers=headers)
         packing_again = await client.post(
-            f"/fulfilments/{group_id}/pack",
+            f"/fulfillments/{group_id}/pack",
             json={"parcels": [{"weight_grams": 1800}]},
             headers=headers,
         )
@@ -417,7 +417,7 @@ async def test_a_shipped_parcel_keeps_its_label(hub, places, client, tokens):
     headers = auth(tokens["warehouse"])
     with respx.mock(assert_all_called=False) as router:
         mock_carriers(router)
-        await client.post(f"/fulfilments/{group_id}/ship", headers=headers)
+        await client.post(f"/fulfillments/{group_id}/ship", headers=headers)
         [shipment] = await shipments_of(hub, order.id)
         answer = await client.post(f"/shipments/{shipment.id}/void", headers=headers)
 
@@ -426,7 +426,7 @@ async def test_a_shipped_parcel_keeps_its_label(hub, places, client, tokens):
 
 class TestLabelFiles:
     @pytest.fixture
-    def fulfilment_config(self, tmp_path):
+    def fulfillment_config(self, tmp_path):
         return {"shipping": {"label_dir": str(tmp_path / "labels"), "label_format": "PNG"}}
 
     async def test_labels_are_written_to_the_configured_directory(
@@ -439,7 +439,7 @@ class TestLabelFiles:
             routes = mock_carriers(router)
             router.get(easypost_shipment()["postage_label"]["label_url"]).respond(200, content=png)
             answer = await client.post(
-                f"/fulfilments/{group_id}/ship", headers=auth(tokens["warehouse"])
+                f"/fulfillments/{group_id}/ship", headers=auth(tokens["warehouse"])
             )
 
         assert answer.status_code == 200, answer.text

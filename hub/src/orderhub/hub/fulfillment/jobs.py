@@ -1,9 +1,9 @@
-"""The worker's fulfilment cron jobs: releasing groups that became due, polling carriers.
+"""The worker's fulfillment cron jobs: releasing groups that became due, polling carriers.
 
-`release_fulfilments` runs every `[fulfilment.release].check_every_seconds`: it plans
+`release_fulfillments` runs every `[fulfillment.release].check_every_seconds`: it plans
 what orders newly reserved and releases each planned group whose rule says so (at once, once
 paid, or at its wave time), one order per transaction. `poll_tracking` runs every
-`[fulfilment.tracking].run_every_minutes` and asks carriers about shipments in transit
+`[fulfillment.tracking].run_every_minutes` and asks carriers about shipments in transit
 (`tracking.poll_once`).
 """
 
@@ -13,8 +13,8 @@ import logging
 from typing import Any
 
 from orderhub.core.model import Actor, ActorKind
-from orderhub.hub.fulfilment.release import orders_to_consider, release_due
-from orderhub.hub.fulfilment.tracking import poll_once
+from orderhub.hub.fulfillment.release import orders_to_consider, release_due
+from orderhub.hub.fulfillment.tracking import poll_once
 from orderhub.hub.runtime import Hub
 
 log = logging.getLogger(__name__)
@@ -36,11 +36,11 @@ async def release_once(hub: Hub, *, batch: int = BATCH) -> list[str]:
         except Exception:  # one broken order must not stop the others
             log.exception("releasing order %s failed", order_id)
     if released:
-        log.info("released %d fulfilment group(s)", len(released))
+        log.info("released %d fulfillment group(s)", len(released))
     return released
 
 
-async def release_fulfilments(ctx: dict[str, Any]) -> int:
+async def release_fulfillments(ctx: dict[str, Any]) -> int:
     """arq cron job."""
     return len(await release_once(ctx["hub"]))
 

@@ -48,10 +48,10 @@ async def test_the_pick_list_shows_released_groups_with_totals_per_sku(hub, plac
 
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    assert [f["fulfilment_id"] for f in body["fulfilments"]] == [group_one, group_two]
-    assert body["fulfilments"][0]["order_number"] == "#1001"
-    assert body["fulfilments"][0]["ship_to_country"] == "US"
-    assert [(line["sku"], line["quantity"]) for line in body["fulfilments"][0]["lines"]] == [
+    assert [f["fulfillment_id"] for f in body["fulfillments"]] == [group_one, group_two]
+    assert body["fulfillments"][0]["order_number"] == "#1001"
+    assert body["fulfillments"][0]["ship_to_country"] == "US"
+    assert [(line["sku"], line["quantity"]) for line in body["fulfillments"][0]["lines"]] == [
         ("TEE", 2),
         ("MUG", 1),
     ]
@@ -70,12 +70,12 @@ async def test_a_full_pick_moves_the_group_to_packing(hub, places, client, token
     [line] = (await groups_of(hub, order.id))[0].lines
 
     answer = await client.post(
-        f"/fulfilments/{group_id}/picks",
+        f"/fulfillments/{group_id}/picks",
         json={"lines": [{"line_id": line.line_id, "found": 2}]},
         headers=auth(tokens["warehouse"]),
     )
     twice = await client.post(
-        f"/fulfilments/{group_id}/picks",
+        f"/fulfillments/{group_id}/picks",
         json={"lines": [{"line_id": line.line_id, "found": 2}]},
         headers=auth(tokens["warehouse"]),
     )
@@ -96,7 +96,7 @@ async def test_a_short_pick_lowers_on_hand_and_reroutes_the_missing_units(
     [line] = (await groups_of(hub, order.id))[0].lines
 
     answer = await client.post(
-        f"/fulfilments/{group_id}/picks",
+        f"/fulfillments/{group_id}/picks",
         json={"lines": [{"line_id": line.line_id, "found": 1}]},
         headers=auth(tokens["warehouse"]),
     )
@@ -131,7 +131,7 @@ async def test_a_short_pick_with_no_stock_elsewhere_waits_as_a_backorder(
     [line] = (await groups_of(hub, order.id))[0].lines
 
     answer = await client.post(
-        f"/fulfilments/{group_id}/picks",
+        f"/fulfillments/{group_id}/picks",
         json={"lines": [{"line_id": line.line_id, "found": 1}]},
         headers=auth(tokens["operator"]),
     )
@@ -151,7 +151,7 @@ async def test_nothing_found_cancels_the_group(hub, places, client, tokens):
     [line] = (await groups_of(hub, order.id))[0].lines
 
     answer = await client.post(
-        f"/fulfilments/{group_id}/picks",
+        f"/fulfillments/{group_id}/picks",
         json={"lines": [{"line_id": line.line_id, "found": 0}]},
         headers=auth(tokens["warehouse"]),
     )
@@ -169,7 +169,7 @@ async def test_bad_picks_are_refused_and_change_nothing(hub, places, client, tok
     group_id = await released_group(hub, order.id)
     tee, mug = (await groups_of(hub, order.id))[0].lines
     headers = auth(tokens["warehouse"])
-    url = f"/fulfilments/{group_id}/picks"
+    url = f"/fulfillments/{group_id}/picks"
 
     cases = {
         "lines_missing": {"lines": [{"line_id": tee.line_id, "found": 2}]},
@@ -217,21 +217,21 @@ async def test_a_warehouse_token_picks_only_at_its_locations(hub, places, client
     body = {"lines": [{"line_id": line.line_id, "found": 1}]}
 
     refused = await client.post(
-        f"/fulfilments/{group_id}/picks", json=body, headers=auth(tokens["warehouse"])
+        f"/fulfillments/{group_id}/picks", json=body, headers=auth(tokens["warehouse"])
     )
     read_only = await client.post(
-        f"/fulfilments/{group_id}/picks", json=body, headers=auth(tokens["read-only"])
+        f"/fulfillments/{group_id}/picks", json=body, headers=auth(tokens["read-only"])
     )
     unknown = await client.post(
-        "/fulfilments/ful_nope/picks", json=body, headers=auth(tokens["operator"])
+        "/fulfillments/ful_nope/picks", json=body, headers=auth(tokens["operator"])
     )
 
     assert refused.status_code == 403 and read_only.status_code == 403
-    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_fulfilment"
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_fulfillment"
 
 
 async def test_an_order_cancelled_after_release_leaves_the_pick_list(hub, places, client, tokens):
-    from orderhub.hub.fulfilment.jobs import RELEASE
+    from orderhub.hub.fulfillment.jobs import RELEASE
     from orderhub.hub.orders.service import cancel_order
 
     await stock(hub, WH1={"TEE": 5})
@@ -243,12 +243,12 @@ async def test_an_order_cancelled_after_release_leaves_the_pick_list(hub, places
 
     listed = await client.get("/locations/WH1/pick-lists", headers=auth(tokens["warehouse"]))
     picks = await client.post(
-        f"/fulfilments/{group_id}/picks",
+        f"/fulfillments/{group_id}/picks",
         json={"lines": [{"line_id": line.line_id, "found": 1}]},
         headers=auth(tokens["warehouse"]),
     )
 
-    assert listed.json()["fulfilments"] == []
+    assert listed.json()["fulfillments"] == []
     assert picks.status_code == 409 and picks.json()["error"]["code"] == "order_cancelled"
     assert await level(hub, "TEE", "WH1") == (5, 0)
 
@@ -258,9 +258,9 @@ async def test_a_warehouse_token_lists_its_own_locations_groups(hub, places, cli
     order = await allocated_order(hub, [("TEE", 1), ("MUG", 1)])
     await released_group(hub, order.id)
 
-    mine = await client.get(f"/fulfilments?order_id={order.id}", headers=auth(tokens["warehouse"]))
+    mine = await client.get(f"/fulfillments?order_id={order.id}", headers=auth(tokens["warehouse"]))
     everything = await client.get(
-        f"/fulfilments?order_id={order.id}", headers=auth(tokens["read-only"])
+        f"/fulfillments?order_id={order.id}", headers=auth(tokens["read-only"])
     )
 
     assert [g["location"] for g in mine.json()["items"]] == ["WH1"]
@@ -288,7 +288,7 @@ class TestChannelPolicies:
         assert {row.status for row in await outbox(hub, "push_stock")} == {"done"}
 
         await client.post(
-            f"/fulfilments/{group_id}/picks",
+            f"/fulfillments/{group_id}/picks",
             json={"lines": [{"line_id": line.line_id, "found": 1}]},
             headers=auth(tokens["warehouse"]),
         )
@@ -305,7 +305,7 @@ class TestChannelPolicies:
         [line] = (await groups_of(hub, order.id))[0].lines
 
         answer = await client.post(
-            f"/fulfilments/{group_id}/picks",
+            f"/fulfillments/{group_id}/picks",
             json={"lines": [{"line_id": line.line_id, "found": 2}]},
             headers=auth(tokens["warehouse"]),
         )

@@ -1,6 +1,6 @@
-"""Fulfilment in the hub: from an allocated order to the customer's door.
+"""Fulfillment in the hub: from an allocated order to the customer's door.
 
-- `release`: fulfilment groups per location from the order's reservations, released by
+- `release`: fulfillment groups per location from the order's reservations, released by
   the channel's or location's rule (at once, when paid, in waves); 3PL groups go to their
   WMS connection through the outbox;
 - `picking`, `packing`: pick lists, picks confirmed with what was found (a short pick
@@ -13,5 +13,5 @@
   flagged for an operator, unknown numbers kept as orphans;
 - `jobs`, `controllers`: the worker's cron jobs and the HTTP endpoints.
 
-This `__init__` imports nothing, so `orderhub.hub.config` can import `fulfilment.config`.
+This `__init__` imports nothing, so `orderhub.hub.config` can import `fulfillment.config`.
 """

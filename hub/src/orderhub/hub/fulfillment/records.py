@@ -1,4 +1,4 @@
-"""Reading fulfilment rows: lookups that answer 404 with a code, and the API views."""
+"""Reading fulfillment rows: lookups that answer 404 with a code, and the API views."""
 
 from __future__ import annotations
 
@@ -11,17 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orderhub.core.connectors import Rate
 from orderhub.core.model import Money, TrackingStatus
 from orderhub.hub.errors import NotFound
-from orderhub.hub.fulfilment.schemas import (
-    FulfilmentLineOut,
-    FulfilmentOut,
+from orderhub.hub.fulfillment.schemas import (
+    FulfillmentLineOut,
+    FulfillmentOut,
     LabelOut,
     ParcelOut,
     ShipmentOut,
     TrackingEventOut,
 )
 from orderhub.hub.store.tables import (
-    FulfilmentLineRow,
-    FulfilmentRow,
+    FulfillmentLineRow,
+    FulfillmentRow,
     LabelRow,
     LocationRow,
     OrderLineRow,
@@ -38,18 +38,18 @@ LIVE_LABEL = ("purchasing", "purchased", "unknown")
 """Label statuses that stop a new purchase for the same parcel."""
 
 
-async def get_fulfilment_row(
-    session: AsyncSession, fulfilment_id: str, *, for_update: bool = False
-) -> FulfilmentRow:
-    query = sa.select(FulfilmentRow).where(FulfilmentRow.id == fulfilment_id)
+async def get_fulfillment_row(
+    session: AsyncSession, fulfillment_id: str, *, for_update: bool = False
+) -> FulfillmentRow:
+    query = sa.select(FulfillmentRow).where(FulfillmentRow.id == fulfillment_id)
     if for_update:
         query = query.with_for_update()
     row = await session.scalar(query)
     if row is None:
         raise NotFound(
-            f"no fulfilment {fulfilment_id!r}",
-            code="unknown_fulfilment",
-            fulfilment_id=fulfilment_id,
+            f"no fulfillment {fulfillment_id!r}",
+            code="unknown_fulfillment",
+            fulfillment_id=fulfillment_id,
         )
     return row
 
@@ -68,28 +68,28 @@ async def get_shipment_row(
     return row
 
 
-async def location_of(session: AsyncSession, group: FulfilmentRow) -> LocationRow:
+async def location_of(session: AsyncSession, group: FulfillmentRow) -> LocationRow:
     row = await session.get(LocationRow, group.location_id)
     assert row is not None  # a foreign key
     return row
 
 
-async def group_lines(session: AsyncSession, fulfilment_id: str) -> list[FulfilmentLineRow]:
+async def group_lines(session: AsyncSession, fulfillment_id: str) -> list[FulfillmentLineRow]:
     return list(
         await session.scalars(
-            sa.select(FulfilmentLineRow)
-            .where(FulfilmentLineRow.fulfilment_id == fulfilment_id)
-            .order_by(FulfilmentLineRow.id)
+            sa.select(FulfillmentLineRow)
+            .where(FulfillmentLineRow.fulfillment_id == fulfillment_id)
+            .order_by(FulfillmentLineRow.id)
         )
     )
 
 
 async def group_shipments(
-    session: AsyncSession, fulfilment_id: str, *, live: bool = True, for_update: bool = False
+    session: AsyncSession, fulfillment_id: str, *, live: bool = True, for_update: bool = False
 ) -> list[ShipmentRow]:
     query = (
         sa.select(ShipmentRow)
-        .where(ShipmentRow.fulfilment_id == fulfilment_id)
+        .where(ShipmentRow.fulfillment_id == fulfillment_id)
         .order_by(ShipmentRow.position, ShipmentRow.created_at)
     )
     if live:
@@ -115,25 +115,25 @@ def money(amount: int | None, currency: str | None) -> Money | None:
 # ---------------------------------------------------------------------------- views
 
 
-async def fulfilment_views(
-    session: AsyncSession, groups: Sequence[FulfilmentRow]
-) -> list[FulfilmentOut]:
+async def fulfillment_views(
+    session: AsyncSession, groups: Sequence[FulfillmentRow]
+) -> list[FulfillmentOut]:
     if not groups:
         return []
     ids = [group.id for group in groups]
     lines = (
         await session.execute(
-            sa.select(FulfilmentLineRow, OrderLineRow.name)
-            .join(OrderLineRow, OrderLineRow.id == FulfilmentLineRow.line_id)
-            .where(FulfilmentLineRow.fulfilment_id.in_(ids))
-            .order_by(OrderLineRow.position, FulfilmentLineRow.id)
+            sa.select(FulfillmentLineRow, OrderLineRow.name)
+            .join(OrderLineRow, OrderLineRow.id == FulfillmentLineRow.line_id)
+            .where(FulfillmentLineRow.fulfillment_id.in_(ids))
+            .order_by(OrderLineRow.position, FulfillmentLineRow.id)
         )
     ).all()
     shipments = (
         await session.execute(
-            sa.select(ShipmentRow.fulfilment_id, ShipmentRow.id)
+            sa.select(ShipmentRow.fulfillment_id, ShipmentRow.id)
             .where(
-                ShipmentRow.fulfilment_id.in_(ids),
+                ShipmentRow.fulfillment_id.in_(ids),
                 ShipmentRow.status != "cancelled",
             )
             .order_by(ShipmentRow.position)
@@ -158,7 +158,7 @@ async def fulfilment_views(
         ).all()
     )
     return [
-        FulfilmentOut(
+        FulfillmentOut(
             id=group.id,
             order_id=group.order_id,
             order_number=numbers[group.order_id],
@@ -172,7 +172,7 @@ async def fulfilment_views(
             packed_at=group.packed_at,
             shipped_at=group.shipped_at,
             lines=[
-                FulfilmentLineOut(
+                FulfillmentLineOut(
                     line_id=line.line_id,
                     sku=line.sku,
                     name=name,
@@ -181,7 +181,7 @@ async def fulfilment_views(
                     quantity_short=line.quantity_short,
                 )
                 for line, name in lines
-                if line.fulfilment_id == group.id
+                if line.fulfillment_id == group.id
             ],
             shipments=[sid for fid, sid in shipments if fid == group.id],
         )
@@ -189,8 +189,8 @@ async def fulfilment_views(
     ]
 
 
-async def fulfilment_view(session: AsyncSession, group: FulfilmentRow) -> FulfilmentOut:
-    return (await fulfilment_views(session, [group]))[0]
+async def fulfillment_view(session: AsyncSession, group: FulfillmentRow) -> FulfillmentOut:
+    return (await fulfillment_views(session, [group]))[0]
 
 
 def label_view(row: LabelRow) -> LabelOut:
@@ -221,9 +221,9 @@ async def shipment_views(
     codes = dict(
         (
             await session.execute(
-                sa.select(FulfilmentRow.id, LocationRow.code)
-                .join(LocationRow, LocationRow.id == FulfilmentRow.location_id)
-                .where(FulfilmentRow.id.in_({row.fulfilment_id for row in rows}))
+                sa.select(FulfillmentRow.id, LocationRow.code)
+                .join(LocationRow, LocationRow.id == FulfillmentRow.location_id)
+                .where(FulfillmentRow.id.in_({row.fulfillment_id for row in rows}))
             )
         ).all()
     )
@@ -259,8 +259,8 @@ async def shipment_views(
             ShipmentOut(
                 id=row.id,
                 order_id=row.order_id,
-                fulfilment_id=row.fulfilment_id,
-                location=codes[row.fulfilment_id],
+                fulfillment_id=row.fulfillment_id,
+                location=codes[row.fulfillment_id],
                 position=row.position,
                 status=row.status,
                 parcel=ParcelOut(

@@ -29,8 +29,8 @@ from orderhub.core.model import (
     ShippingLine,
 )
 from orderhub.hub.errors import Conflict
-from orderhub.hub.fulfilment.rating import Quote, RateChoice, ShippingTerms, choose_rate
-from orderhub.hub.fulfilment.records import get_fulfilment_row, group_shipments, location_of
+from orderhub.hub.fulfillment.rating import Quote, RateChoice, ShippingTerms, choose_rate
+from orderhub.hub.fulfillment.records import get_fulfillment_row, group_shipments, location_of
 from orderhub.hub.orders import service as orders
 from orderhub.hub.runtime import Hub
 from orderhub.hub.store.tables import ShipmentRow
@@ -75,7 +75,7 @@ def parcel_of(shipment: ShipmentRow) -> Parcel:
 class Shipping:
     """What a carrier needs to know about a packed group, read in one short transaction."""
 
-    fulfilment_id: str
+    fulfillment_id: str
     order_id: str
     origin: Address
     destination: Address
@@ -83,21 +83,21 @@ class Shipping:
     shipments: list[ShipmentRow]
 
 
-async def shipping_of(session: AsyncSession, hub: Hub, fulfilment_id: str) -> Shipping:
+async def shipping_of(session: AsyncSession, hub: Hub, fulfillment_id: str) -> Shipping:
     """The packed group's addresses, terms and parcels; 409 when it cannot go by carrier."""
-    group = await get_fulfilment_row(session, fulfilment_id)
+    group = await get_fulfillment_row(session, fulfillment_id)
     order = await orders.get_order_row(session, group.order_id)
     if order.status == OrderStatus.CANCELLED.value:
         raise Conflict(f"order {order.number} is cancelled", code="order_cancelled")
     if group.status != "packed":
         raise Conflict(
-            f"fulfilment {group.id} is {group.status}; carriers are asked once it is packed",
+            f"fulfillment {group.id} is {group.status}; carriers are asked once it is packed",
             code="not_packed",
             status=group.status,
         )
     if group.method == FulfillmentMethod.PICKUP.value:
         raise Conflict(
-            f"fulfilment {group.id} is collected by the customer, not sent by a carrier",
+            f"fulfillment {group.id} is collected by the customer, not sent by a carrier",
             code="pickup_not_shipped",
         )
     location = await location_of(session, group)
@@ -112,13 +112,13 @@ async def shipping_of(session: AsyncSession, hub: Hub, fulfilment_id: str) -> Sh
     destination = msgspec.convert(order.shipping_address, Address)
     shipping = msgspec.convert(order.shipping_lines or [], list[ShippingLine])
     level = shipping[0].code if shipping else None
-    config = hub.settings.fulfilment.shipping
+    config = hub.settings.fulfillment.shipping
     preferred = next(
         (p.carriers for p in config.preferred if p.matches(destination.country, level)), []
     )
     schedule = msgspec.convert(location.schedule or {}, PickSchedule)
     return Shipping(
-        fulfilment_id=group.id,
+        fulfillment_id=group.id,
         order_id=order.id,
         origin=msgspec.convert(location.address, Address),
         destination=destination,
@@ -196,7 +196,7 @@ def no_rate_text(choice: RateChoice) -> str:
 async def record_choices(
     session: AsyncSession,
     order_id: str,
-    fulfilment_id: str,
+    fulfillment_id: str,
     choices: dict[str, RateChoice],
     *,
     actor: Actor,
@@ -241,25 +241,25 @@ async def record_choices(
         order,
         actor,
         "rates_chosen",
-        {"fulfilment_id": fulfilment_id, "shipments": summary},
+        {"fulfillment_id": fulfillment_id, "shipments": summary},
         bump=False,
     )
     await session.flush()
     return unrated
 
 
-async def shop_rates(hub: Hub, fulfilment_id: str, *, actor: Actor) -> None:
+async def shop_rates(hub: Hub, fulfillment_id: str, *, actor: Actor) -> None:
     """Rate every packed parcel of the group that has no label yet and record the choice.
     409 `no_rate` (after recording) when a parcel has none."""
     async with hub.read() as session:
-        shipping = await shipping_of(session, hub, fulfilment_id)
+        shipping = await shipping_of(session, hub, fulfillment_id)
     waiting = [s for s in shipping.shipments if s.status == "packed"]
     if not waiting:
         return
     choices = await quote_all(hub, shipping, waiting)
     async with hub.transaction() as session:
         unrated = await record_choices(
-            session, shipping.order_id, fulfilment_id, choices, actor=actor
+            session, shipping.order_id, fulfillment_id, choices, actor=actor
         )
     if unrated:
         first = unrated[0]

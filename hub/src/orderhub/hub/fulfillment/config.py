@@ -1,23 +1,23 @@
-"""How fulfilment is configured: release rules, carrier choice, labels and tracking polls.
+"""How fulfillment is configured: release rules, carrier choice, labels and tracking polls.
 
 In the TOML file::
 
-    [fulfilment.release]
+    [fulfillment.release]
     mode = "immediate"                 # immediate | when_paid | waves
     waves = ["09:30", "14:00"]         # local times of the location (mode = "waves")
-    [[fulfilment.release.rules]]       # first match wins; unset keys match anything
+    [[fulfillment.release.rules]]       # first match wins; unset keys match anything
     connection = "shop"
     location = "PAR-WH"
     mode = "waves"
     waves = ["11:00"]
 
-    [fulfilment.shipping]
+    [fulfillment.shipping]
     service_levels = { standard = 5, express = 2, overnight = 1 }
     preferred = [{ country = "FR", carriers = ["colissimo"] }]
     label_format = "PDF"
     label_dir = "/var/lib/orderhub/labels"     # default: label files kept in the database
 
-    [fulfilment.tracking]
+    [fulfillment.tracking]
     poll_every_minutes = 60
 
 Every struct is decoded strictly: a misspelt key is a start-up error that names it.
@@ -133,7 +133,7 @@ class TrackingConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """How often the worker's polling job runs."""
 
 
-class FulfilmentConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class FulfillmentConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     release: ReleaseConfig = msgspec.field(default_factory=ReleaseConfig)
     shipping: ShippingConfig = msgspec.field(default_factory=ShippingConfig)
     tracking: TrackingConfig = msgspec.field(default_factory=TrackingConfig)

@@ -252,7 +252,7 @@ async def attach_orphans(session: AsyncSession, shipment: ShipmentRow, *, actor:
 async def due_for_polling(hub: Hub, now: datetime) -> dict[str, list[tuple[str, str]]]:
     """Connection -> (shipment id, tracking number) to ask about now, longest unasked first,
     at most `poll_batch` per connection."""
-    config = hub.settings.fulfilment.tracking
+    config = hub.settings.fulfillment.tracking
     before = now - timedelta(minutes=config.poll_every_minutes)
     async with hub.read() as session:
         rows = (
@@ -284,7 +284,7 @@ async def due_for_polling(hub: Hub, now: datetime) -> dict[str, list[tuple[str, 
 async def _poll_connection(hub: Hub, conn_id: str, batch: list[tuple[str, str]]) -> int:
     """Ask one carrier about its shipments, one call at a time, spaced by the pacing; stop
     at the first sign of overload (the next run carries on). Returns shipments asked."""
-    spacing = hub.settings.fulfilment.tracking.poll_spacing_seconds
+    spacing = hub.settings.fulfillment.tracking.poll_spacing_seconds
     connector = hub.connector(conn_id)
     asked = 0
     for index, (shipment_id, number) in enumerate(batch):

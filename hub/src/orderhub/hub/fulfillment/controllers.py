@@ -1,4 +1,4 @@
-"""`/fulfilments`, `/shipments` and `/locations/{code}/pick-lists`.
+"""`/fulfillments`, `/shipments` and `/locations/{code}/pick-lists`.
 
 Warehouse tokens see and work only the groups and parcels of their own locations. Carrier
 refusals answer 409 `carrier_error` with the carrier's message, which is also recorded on
@@ -19,19 +19,19 @@ from orderhub.hub.auth.tokens import Principal, Role
 from orderhub.hub.bodies import StrictBody
 from orderhub.hub.deps import HubDep, Limit, error_responses
 from orderhub.hub.errors import NotFound
-from orderhub.hub.fulfilment import labels, packing, picking, rateshop, release, shipping
-from orderhub.hub.fulfilment.records import (
-    fulfilment_view,
-    fulfilment_views,
-    get_fulfilment_row,
+from orderhub.hub.fulfillment import labels, packing, picking, rateshop, release, shipping
+from orderhub.hub.fulfillment.records import (
+    fulfillment_view,
+    fulfillment_views,
+    get_fulfillment_row,
     get_shipment_row,
     group_shipments,
     latest_label,
     shipment_views,
 )
-from orderhub.hub.fulfilment.schemas import (
-    FulfilmentList,
-    FulfilmentOut,
+from orderhub.hub.fulfillment.schemas import (
+    FulfillmentList,
+    FulfillmentOut,
     PackIn,
     PickList,
     PicksIn,
@@ -40,7 +40,7 @@ from orderhub.hub.fulfilment.schemas import (
     ShipResult,
 )
 from orderhub.hub.runtime import Hub
-from orderhub.hub.store.tables import FulfilmentRow, LocationRow, ShipmentRow
+from orderhub.hub.store.tables import FulfillmentRow, LocationRow, ShipmentRow
 
 Request_ = Request[Principal, str, Any]
 
@@ -49,10 +49,10 @@ def _actor(request: Request_) -> Actor:
     return Actor(kind=ActorKind.USER, name=request.user.name)
 
 
-async def _scoped_group(hub: Hub, request: Request_, fulfilment_id: str) -> FulfilmentRow:
+async def _scoped_group(hub: Hub, request: Request_, fulfillment_id: str) -> FulfillmentRow:
     """The group, after checking a warehouse token may act on its location (403)."""
     async with hub.read() as session:
-        group = await get_fulfilment_row(session, fulfilment_id)
+        group = await get_fulfillment_row(session, fulfillment_id)
         code = await session.scalar(
             sa.select(LocationRow.code).where(LocationRow.id == group.location_id)
         )
@@ -63,30 +63,30 @@ async def _scoped_group(hub: Hub, request: Request_, fulfilment_id: str) -> Fulf
 async def _scoped_shipment(hub: Hub, request: Request_, shipment_id: str) -> ShipmentRow:
     async with hub.read() as session:
         shipment = await get_shipment_row(session, shipment_id)
-    await _scoped_group(hub, request, shipment.fulfilment_id)
+    await _scoped_group(hub, request, shipment.fulfillment_id)
     return shipment
 
 
-async def _group_out(hub: Hub, fulfilment_id: str) -> FulfilmentOut:
+async def _group_out(hub: Hub, fulfillment_id: str) -> FulfillmentOut:
     async with hub.read() as session:
-        return await fulfilment_view(session, await get_fulfilment_row(session, fulfilment_id))
+        return await fulfillment_view(session, await get_fulfillment_row(session, fulfillment_id))
 
 
-async def _shipments_out(hub: Hub, fulfilment_id: str) -> list[ShipmentOut]:
+async def _shipments_out(hub: Hub, fulfillment_id: str) -> list[ShipmentOut]:
     async with hub.read() as session:
-        return await shipment_views(session, await group_shipments(session, fulfilment_id))
+        return await shipment_views(session, await group_shipments(session, fulfillment_id))
 
 
-class FulfilmentController(Controller):
-    path = "/fulfilments"
-    tags = ["fulfilment"]
+class FulfillmentController(Controller):
+    path = "/fulfillments"
+    tags = ["fulfillment"]
 
     @get(
         "/",
-        summary="Fulfilment groups, by order, location or status",
+        summary="Fulfillment groups, by order, location or status",
         responses=error_responses(400),
     )
-    async def list_fulfilments(
+    async def list_fulfillments(
         self,
         hub: HubDep,
         request: Request_,
@@ -94,51 +94,51 @@ class FulfilmentController(Controller):
         location: FromQuery[str | None] = None,
         status: FromQuery[str | None] = None,
         limit: Limit = 100,
-    ) -> FulfilmentList:
+    ) -> FulfillmentList:
         """Newest first. A warehouse token sees its own locations' groups only."""
         query = (
-            sa.select(FulfilmentRow)
-            .join(LocationRow, LocationRow.id == FulfilmentRow.location_id)
-            .order_by(FulfilmentRow.id.desc())
+            sa.select(FulfillmentRow)
+            .join(LocationRow, LocationRow.id == FulfillmentRow.location_id)
+            .order_by(FulfillmentRow.id.desc())
             .limit(limit)
         )
         if order_id:
-            query = query.where(FulfilmentRow.order_id == order_id)
+            query = query.where(FulfillmentRow.order_id == order_id)
         if location:
             query = query.where(LocationRow.code == location)
         if status:
-            query = query.where(FulfilmentRow.status == status)
+            query = query.where(FulfillmentRow.status == status)
         if request.user.role is Role.WAREHOUSE:
             query = query.where(LocationRow.code.in_(request.user.locations))
         async with hub.read() as session:
             groups = list(await session.scalars(query))
-            return FulfilmentList(items=await fulfilment_views(session, groups))
+            return FulfillmentList(items=await fulfillment_views(session, groups))
 
     @get(
-        "/{fulfilment_id:str}", summary="One fulfilment group", responses=error_responses(403, 404)
+        "/{fulfillment_id:str}", summary="One fulfillment group", responses=error_responses(403, 404)
     )
-    async def get_fulfilment(
-        self, hub: HubDep, request: Request_, fulfilment_id: FromPath[str]
-    ) -> FulfilmentOut:
-        await _scoped_group(hub, request, fulfilment_id)
-        return await _group_out(hub, fulfilment_id)
+    async def get_fulfillment(
+        self, hub: HubDep, request: Request_, fulfillment_id: FromPath[str]
+    ) -> FulfillmentOut:
+        await _scoped_group(hub, request, fulfillment_id)
+        return await _group_out(hub, fulfillment_id)
 
     @post(
-        "/{fulfilment_id:str}/release",
+        "/{fulfillment_id:str}/release",
         guards=[WRITE_ORDERS],
         status_code=200,
         summary="Release a planned group now, whatever its rule",
         responses=error_responses(403, 404, 409),
     )
     async def release_now(
-        self, hub: HubDep, request: Request_, fulfilment_id: FromPath[str]
-    ) -> FulfilmentOut:
+        self, hub: HubDep, request: Request_, fulfillment_id: FromPath[str]
+    ) -> FulfillmentOut:
         async with hub.transaction() as session:
-            await release.release_by_operator(session, hub, fulfilment_id, actor=_actor(request))
-        return await _group_out(hub, fulfilment_id)
+            await release.release_by_operator(session, hub, fulfillment_id, actor=_actor(request))
+        return await _group_out(hub, fulfillment_id)
 
     @post(
-        "/{fulfilment_id:str}/picks",
+        "/{fulfillment_id:str}/picks",
         guards=[WRITE_STOCK],
         status_code=200,
         dto=StrictBody[PicksIn],
@@ -150,16 +150,16 @@ class FulfilmentController(Controller):
         self,
         hub: HubDep,
         request: Request_,
-        fulfilment_id: FromPath[str],
+        fulfillment_id: FromPath[str],
         data: JSONBody[PicksIn],
-    ) -> FulfilmentOut:
-        await _scoped_group(hub, request, fulfilment_id)
+    ) -> FulfillmentOut:
+        await _scoped_group(hub, request, fulfillment_id)
         async with hub.transaction() as session:
-            await picking.confirm_picks(session, hub, fulfilment_id, data, actor=_actor(request))
-        return await _group_out(hub, fulfilment_id)
+            await picking.confirm_picks(session, hub, fulfillment_id, data, actor=_actor(request))
+        return await _group_out(hub, fulfillment_id)
 
     @post(
-        "/{fulfilment_id:str}/pack",
+        "/{fulfillment_id:str}/pack",
         guards=[WRITE_STOCK],
         status_code=200,
         dto=StrictBody[PackIn],
@@ -171,53 +171,53 @@ class FulfilmentController(Controller):
         self,
         hub: HubDep,
         request: Request_,
-        fulfilment_id: FromPath[str],
+        fulfillment_id: FromPath[str],
         data: JSONBody[PackIn],
-    ) -> FulfilmentOut:
-        await _scoped_group(hub, request, fulfilment_id)
+    ) -> FulfillmentOut:
+        await _scoped_group(hub, request, fulfillment_id)
         async with hub.transaction() as session:
-            await packing.pack(session, fulfilment_id, data, actor=_actor(request))
-        return await _group_out(hub, fulfilment_id)
+            await packing.pack(session, fulfillment_id, data, actor=_actor(request))
+        return await _group_out(hub, fulfillment_id)
 
     @post(
-        "/{fulfilment_id:str}/rates",
+        "/{fulfillment_id:str}/rates",
         guards=[WRITE_STOCK],
         status_code=200,
         summary="Ask every carrier for rates and choose one per parcel by the merchant's rules",
         responses=error_responses(403, 404, 409, 503),
     )
     async def rate(
-        self, hub: HubDep, request: Request_, fulfilment_id: FromPath[str]
+        self, hub: HubDep, request: Request_, fulfillment_id: FromPath[str]
     ) -> ShipmentList:
         """409 `no_rate` (recorded on the parcel) when no carrier's rate fits."""
-        await _scoped_group(hub, request, fulfilment_id)
-        await rateshop.shop_rates(hub, fulfilment_id, actor=_actor(request))
-        return ShipmentList(items=await _shipments_out(hub, fulfilment_id))
+        await _scoped_group(hub, request, fulfillment_id)
+        await rateshop.shop_rates(hub, fulfillment_id, actor=_actor(request))
+        return ShipmentList(items=await _shipments_out(hub, fulfillment_id))
 
     @post(
-        "/{fulfilment_id:str}/ship",
+        "/{fulfillment_id:str}/ship",
         guards=[WRITE_STOCK],
         status_code=200,
         summary="Rate where needed, buy one label per parcel, ship and tell the channel",
         responses=error_responses(403, 404, 409, 503),
     )
     async def ship(
-        self, hub: HubDep, request: Request_, fulfilment_id: FromPath[str]
+        self, hub: HubDep, request: Request_, fulfillment_id: FromPath[str]
     ) -> ShipResult:
         """409 `carrier_error` with the carrier's message when it refuses a label (the parcel
         is flagged and the group stays packed); 409 `label_outcome_unknown` when a purchase
         may have happened unrecorded; 503 `carrier_unavailable` when nothing was bought."""
-        await _scoped_group(hub, request, fulfilment_id)
-        await shipping.ship(hub, fulfilment_id, actor=_actor(request))
+        await _scoped_group(hub, request, fulfillment_id)
+        await shipping.ship(hub, fulfillment_id, actor=_actor(request))
         return ShipResult(
-            fulfilment=await _group_out(hub, fulfilment_id),
-            shipments=await _shipments_out(hub, fulfilment_id),
+            fulfillment=await _group_out(hub, fulfillment_id),
+            shipments=await _shipments_out(hub, fulfillment_id),
         )
 
 
 @get(
     "/locations/{code:str}/pick-lists",
-    tags=["fulfilment"],
+    tags=["fulfillment"],
     summary="What is released to a location and waits to be picked",
     responses=error_responses(403, 404),
 )
@@ -229,7 +229,7 @@ async def pick_lists(hub: HubDep, request: Request_, code: FromPath[str]) -> Pic
 
 class ShipmentController(Controller):
     path = "/shipments"
-    tags = ["fulfilment"]
+    tags = ["fulfillment"]
 
     @get(
         "/",
@@ -251,8 +251,8 @@ class ShipmentController(Controller):
         """Newest first; cancelled parcels (replaced by a re-pack) are left out."""
         query = (
             sa.select(ShipmentRow)
-            .join(FulfilmentRow, FulfilmentRow.id == ShipmentRow.fulfilment_id)
-            .join(LocationRow, LocationRow.id == FulfilmentRow.location_id)
+            .join(FulfillmentRow, FulfillmentRow.id == ShipmentRow.fulfillment_id)
+            .join(LocationRow, LocationRow.id == FulfillmentRow.location_id)
             .where(ShipmentRow.status != "cancelled")
             .order_by(ShipmentRow.id.desc())
             .limit(limit)

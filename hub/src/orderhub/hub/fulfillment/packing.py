@@ -12,16 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderhub.core.model import Actor, OrderStatus
 from orderhub.hub.errors import Conflict, InvalidInput
-from orderhub.hub.fulfilment.records import (
+from orderhub.hub.fulfillment.records import (
     LIVE_LABEL,
-    get_fulfilment_row,
+    get_fulfillment_row,
     group_lines,
     group_shipments,
 )
-from orderhub.hub.fulfilment.schemas import PackIn
+from orderhub.hub.fulfillment.schemas import PackIn
 from orderhub.hub.ids import new_id
 from orderhub.hub.orders import service as orders
-from orderhub.hub.store.tables import FulfilmentRow, LabelRow, ShipmentRow
+from orderhub.hub.store.tables import FulfillmentRow, LabelRow, ShipmentRow
 from orderhub.hub.store.types import utcnow
 
 
@@ -41,7 +41,7 @@ def parcel_contents(data: PackIn, picked: dict[str, int]) -> list[dict[str, int]
         unknown = sorted(set(parcel.lines) - set(picked))
         if unknown:
             raise InvalidInput(
-                f"parcels[{index}]: not picked lines of this fulfilment: {', '.join(unknown)}",
+                f"parcels[{index}]: not picked lines of this fulfillment: {', '.join(unknown)}",
                 code="unknown_line",
                 parcel=index,
                 line_ids=unknown,
@@ -60,18 +60,18 @@ def parcel_contents(data: PackIn, picked: dict[str, int]) -> list[dict[str, int]
 
 
 async def pack(
-    session: AsyncSession, fulfilment_id: str, data: PackIn, *, actor: Actor
-) -> FulfilmentRow:
-    group = await get_fulfilment_row(session, fulfilment_id)
+    session: AsyncSession, fulfillment_id: str, data: PackIn, *, actor: Actor
+) -> FulfillmentRow:
+    group = await get_fulfillment_row(session, fulfillment_id)
     order = await orders.get_order_row(session, group.order_id, for_update=True)  # order first
-    group = await get_fulfilment_row(session, fulfilment_id, for_update=True)
+    group = await get_fulfillment_row(session, fulfillment_id, for_update=True)
     if order.status == OrderStatus.CANCELLED.value:
         raise Conflict(
             f"order {order.number} is cancelled: nothing to pack", code="order_cancelled"
         )
     if group.status not in ("picking", "packed"):
         raise Conflict(
-            f"fulfilment {group.id} is {group.status}; it is packed after its picks are "
+            f"fulfillment {group.id} is {group.status}; it is packed after its picks are "
             "confirmed and before it ships",
             code="not_packable",
             status=group.status,
@@ -86,7 +86,7 @@ async def pack(
         )
         if labelled is not None:
             raise Conflict(
-                f"a parcel of fulfilment {group.id} has a label ({labelled}); void it before "
+                f"a parcel of fulfillment {group.id} has a label ({labelled}); void it before "
                 "packing again",
                 code="labels_bought",
                 label_id=labelled,
@@ -104,7 +104,7 @@ async def pack(
         shipment = ShipmentRow(
             id=new_id("shm"),
             order_id=group.order_id,
-            fulfilment_id=group.id,
+            fulfillment_id=group.id,
             position=position,
             status="packed",
             weight_grams=parcel.weight_grams,
@@ -123,7 +123,7 @@ async def pack(
         actor,
         "packed",
         {
-            "fulfilment_id": group.id,
+            "fulfillment_id": group.id,
             "shipments": created,
             "replaced": [s.id for s in earlier],
         },

@@ -9,8 +9,8 @@ import pytest
 
 from orderhub.core.model import FinancialStatus
 from orderhub.hub.config import ConfigError, parse_settings
-from orderhub.hub.fulfilment.config import ReleaseConfig, ReleaseRule
-from orderhub.hub.fulfilment.waves import is_due, next_wave
+from orderhub.hub.fulfillment.config import ReleaseConfig, ReleaseRule
+from orderhub.hub.fulfillment.waves import is_due, next_wave
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -63,14 +63,14 @@ def test_the_first_matching_rule_wins_and_the_default_applies_otherwise():
     ("raw", "message"),
     [
         ({"release": {"mode": "waves"}}, "needs at least one wave time"),
-        ({"release": {"waves": ["25:00"]}}, "fulfilment.release.waves[0]"),
-        ({"release": {"rules": [{"mode": "soon"}]}}, "fulfilment.release.rules[0].mode"),
+        ({"release": {"waves": ["25:00"]}}, "fulfillment.release.waves[0]"),
+        ({"release": {"rules": [{"mode": "soon"}]}}, "fulfillment.release.rules[0].mode"),
         ({"release": {"timezone": "Mars/Olympus"}}, "unknown time zone"),
-        ({"shipping": {"label_format": "GIF"}}, "fulfilment.shipping.label_format"),
+        ({"shipping": {"label_format": "GIF"}}, "fulfillment.shipping.label_format"),
         ({"shipping": {"preferred": [{"country": "FR"}]}}, "carriers"),
     ],
 )
 def test_bad_configuration_names_the_key(raw, message):
     with pytest.raises(ConfigError) as caught:
-        parse_settings({"fulfilment": raw})
+        parse_settings({"fulfillment": raw})
     assert message in str(caught.value)

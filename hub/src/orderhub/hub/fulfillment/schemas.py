@@ -1,4 +1,4 @@
-"""API shapes for fulfilment. Input is decoded strictly: an unknown field is an error."""
+"""API shapes for fulfillment. Input is decoded strictly: an unknown field is an error."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ class PackIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 # ------------------------------------------------------------------------------ output
 
 
-class FulfilmentLineOut(msgspec.Struct, kw_only=True):
+class FulfillmentLineOut(msgspec.Struct, kw_only=True):
     line_id: str
     sku: str
     name: str
@@ -59,7 +59,7 @@ class FulfilmentLineOut(msgspec.Struct, kw_only=True):
     quantity_short: int
 
 
-class FulfilmentOut(msgspec.Struct, kw_only=True):
+class FulfillmentOut(msgspec.Struct, kw_only=True):
     id: str
     order_id: str
     order_number: str
@@ -73,13 +73,13 @@ class FulfilmentOut(msgspec.Struct, kw_only=True):
     picked_at: datetime | None
     packed_at: datetime | None
     shipped_at: datetime | None
-    lines: list[FulfilmentLineOut]
+    lines: list[FulfillmentLineOut]
     shipments: list[str]
     """Ids of its shipments (one per parcel), cancelled ones left out."""
 
 
-class FulfilmentList(msgspec.Struct, kw_only=True):
-    items: list[FulfilmentOut]
+class FulfillmentList(msgspec.Struct, kw_only=True):
+    items: list[FulfillmentOut]
 
 
 class PickLine(msgspec.Struct, kw_only=True):
@@ -90,7 +90,7 @@ class PickLine(msgspec.Struct, kw_only=True):
 
 
 class PickListEntry(msgspec.Struct, kw_only=True):
-    fulfilment_id: str
+    fulfillment_id: str
     order_id: str
     order_number: str
     released_at: datetime | None
@@ -109,7 +109,7 @@ class PickList(msgspec.Struct, kw_only=True):
     units per SKU for picking a whole wave in one walk."""
 
     location: str
-    fulfilments: list[PickListEntry]
+    fulfillments: list[PickListEntry]
     totals: list[SkuTotal]
 
 
@@ -152,7 +152,7 @@ class TrackingEventOut(msgspec.Struct, kw_only=True):
 class ShipmentOut(msgspec.Struct, kw_only=True):
     id: str
     order_id: str
-    fulfilment_id: str
+    fulfillment_id: str
     location: str
     position: int
     status: str
@@ -187,22 +187,22 @@ class ShipmentList(msgspec.Struct, kw_only=True):
 
 
 class ShipResult(msgspec.Struct, kw_only=True):
-    fulfilment: FulfilmentOut
+    fulfillment: FulfillmentOut
     shipments: list[ShipmentOut]
 
 
-class WmsFulfilmentLine(msgspec.Struct, kw_only=True):
+class WmsFulfillmentLine(msgspec.Struct, kw_only=True):
     line_id: str
     sku: str
     name: str
     quantity: int
 
 
-class WmsFulfilmentOrder(msgspec.Struct, kw_only=True):
+class WmsFulfillmentOrder(msgspec.Struct, kw_only=True):
     """What a 3PL is sent for a released group (`WmsConnector.send_fulfillment_order`)."""
 
     reference: str
-    """The fulfilment id: the WMS's idempotency/reference field."""
+    """The fulfillment id: the WMS's idempotency/reference field."""
     order_id: str
     order_number: str
     location: str
@@ -211,4 +211,4 @@ class WmsFulfilmentOrder(msgspec.Struct, kw_only=True):
     ship_to: Address | None
     service_level: str | None
     promised_date: date | None
-    lines: list[WmsFulfilmentLine]
+    lines: list[WmsFulfillmentLine]

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orderhub.core.model import Actor, LocationKind, MovementKind, OrderStatus
 from orderhub.hub.allocation.engine import ROUTING, OrderRows, allocate, lock_order
 from orderhub.hub.errors import Conflict, InvalidInput, NotFound
-from orderhub.hub.fulfilment.records import get_fulfilment_row, group_lines, location_of
-from orderhub.hub.fulfilment.release import release_due
-from orderhub.hub.fulfilment.schemas import (
+from orderhub.hub.fulfillment.records import get_fulfillment_row, group_lines, location_of
+from orderhub.hub.fulfillment.release import release_due
+from orderhub.hub.fulfillment.schemas import (
     PickLine,
     PickList,
     PickListEntry,
@@ -29,8 +29,8 @@ from orderhub.hub.runtime import Hub
 from orderhub.hub.stock import service as stock
 from orderhub.hub.stock.reservations import release_units
 from orderhub.hub.store.tables import (
-    FulfilmentLineRow,
-    FulfilmentRow,
+    FulfillmentLineRow,
+    FulfillmentRow,
     LocationRow,
     OrderLineRow,
     OrderRow,
@@ -51,22 +51,22 @@ async def pick_list(session: AsyncSession, location_code: str) -> PickList:
         )
     groups = (
         await session.execute(
-            sa.select(FulfilmentRow, OrderRow.number, OrderRow.shipping_address)
-            .join(OrderRow, OrderRow.id == FulfilmentRow.order_id)
+            sa.select(FulfillmentRow, OrderRow.number, OrderRow.shipping_address)
+            .join(OrderRow, OrderRow.id == FulfillmentRow.order_id)
             .where(
-                FulfilmentRow.location_id == location.id,
-                FulfilmentRow.status == "released",
+                FulfillmentRow.location_id == location.id,
+                FulfillmentRow.status == "released",
                 OrderRow.status != OrderStatus.CANCELLED.value,
             )
-            .order_by(FulfilmentRow.released_at, FulfilmentRow.id)
+            .order_by(FulfillmentRow.released_at, FulfillmentRow.id)
         )
     ).all()
     lines = (
         await session.execute(
-            sa.select(FulfilmentLineRow, OrderLineRow.name)
-            .join(OrderLineRow, OrderLineRow.id == FulfilmentLineRow.line_id)
-            .where(FulfilmentLineRow.fulfilment_id.in_([g.id for g, _, _ in groups]))
-            .order_by(OrderLineRow.position, FulfilmentLineRow.id)
+            sa.select(FulfillmentLineRow, OrderLineRow.name)
+            .join(OrderLineRow, OrderLineRow.id == FulfillmentLineRow.line_id)
+            .where(FulfillmentLineRow.fulfillment_id.in_([g.id for g, _, _ in groups]))
+            .order_by(OrderLineRow.position, FulfillmentLineRow.id)
         )
     ).all()
     totals: dict[str, SkuTotal] = {}
@@ -75,14 +75,14 @@ async def pick_list(session: AsyncSession, location_code: str) -> PickList:
         picks = [
             PickLine(line_id=line.line_id, sku=line.sku, name=name, quantity=line.quantity)
             for line, name in lines
-            if line.fulfilment_id == group.id and line.quantity > 0
+            if line.fulfillment_id == group.id and line.quantity > 0
         ]
         for pick in picks:
             total = totals.setdefault(pick.sku, SkuTotal(sku=pick.sku, name=pick.name, quantity=0))
             total.quantity += pick.quantity
         entries.append(
             PickListEntry(
-                fulfilment_id=group.id,
+                fulfillment_id=group.id,
                 order_id=group.order_id,
                 order_number=number,
                 released_at=group.released_at,
@@ -92,12 +92,12 @@ async def pick_list(session: AsyncSession, location_code: str) -> PickList:
         )
     return PickList(
         location=location.code,
-        fulfilments=entries,
+        fulfillments=entries,
         totals=sorted(totals.values(), key=lambda t: t.sku),
     )
 
 
-def _found(data: PicksIn, lines: list[FulfilmentLineRow]) -> dict[str, int]:
+def _found(data: PicksIn, lines: list[FulfillmentLineRow]) -> dict[str, int]:
     """Line id -> units found, checked against the group's lines (422 naming the problem)."""
     found: dict[str, int] = {}
     for index, pick in enumerate(data.lines):
@@ -112,7 +112,7 @@ def _found(data: PicksIn, lines: list[FulfilmentLineRow]) -> dict[str, int]:
     unknown = sorted(set(found) - set(asked))
     if unknown:
         raise InvalidInput(
-            f"not lines of this fulfilment: {', '.join(unknown)}",
+            f"not lines of this fulfillment: {', '.join(unknown)}",
             code="unknown_line",
             line_ids=unknown,
         )
@@ -135,7 +135,7 @@ def _found(data: PicksIn, lines: list[FulfilmentLineRow]) -> dict[str, int]:
 
 
 async def _take_off_hand(
-    session: AsyncSession, line: FulfilmentLineRow, location: LocationRow, units: int, actor: str
+    session: AsyncSession, line: FulfillmentLineRow, location: LocationRow, units: int, actor: str
 ) -> int:
     """Units not found are not there: on hand goes down (never below zero)."""
     on_hand = await session.scalar(
@@ -152,26 +152,26 @@ async def _take_off_hand(
             -down,
             kind=MovementKind.ADJUSTMENT,
             reason=SHORT_PICK,
-            reference=line.fulfilment_id,
+            reference=line.fulfillment_id,
             actor=actor,
         )
     return down
 
 
 async def confirm_picks(
-    session: AsyncSession, hub: Hub, fulfilment_id: str, data: PicksIn, *, actor: Actor
-) -> FulfilmentRow:
+    session: AsyncSession, hub: Hub, fulfillment_id: str, data: PicksIn, *, actor: Actor
+) -> FulfillmentRow:
     """Record what was found; re-route what was not (see the module docstring)."""
-    group = await get_fulfilment_row(session, fulfilment_id)
+    group = await get_fulfillment_row(session, fulfillment_id)
     rows = await lock_order(session, group.order_id)  # the order before any stock row
-    group = await get_fulfilment_row(session, fulfilment_id, for_update=True)
+    group = await get_fulfillment_row(session, fulfillment_id, for_update=True)
     if rows.row.status == OrderStatus.CANCELLED.value:
         raise Conflict(
             f"order {rows.row.number} is cancelled: nothing to pick", code="order_cancelled"
         )
     if group.status != "released":
         raise Conflict(
-            f"fulfilment {group.id} is {group.status}; picks are confirmed once, when released",
+            f"fulfillment {group.id} is {group.status}; picks are confirmed once, when released",
             code="not_pickable",
             status=group.status,
         )
@@ -204,7 +204,7 @@ async def confirm_picks(
         actor,
         "picks_confirmed",
         {
-            "fulfilment_id": group.id,
+            "fulfillment_id": group.id,
             "location": location.code,
             "found": found,
             "short": short,

@@ -1,4 +1,4 @@
-"""Fulfilment test material: a channel that takes ship confirmations, a WMS, two carrier
+"""Fulfillment test material: a channel that takes ship confirmations, a WMS, two carrier
 connections (EasyPost and FedEx, the real connectors), three US locations with stock, orders
 allocated by the real allocation engine, and the carrier package's real-shaped fixtures.
 """
@@ -40,11 +40,11 @@ from orderhub.core.model import (
 )
 from orderhub.hub.allocation.intake import accept_order
 from orderhub.hub.catalog.service import upsert_item
-from orderhub.hub.fulfilment.jobs import release_once
+from orderhub.hub.fulfillment.jobs import release_once
 from orderhub.hub.locations.service import upsert_location
 from orderhub.hub.stock.service import set_on_hand
 from orderhub.hub.store.tables import (
-    FulfilmentRow,
+    FulfillmentRow,
     OrderHistoryRow,
     OrderLineRow,
     OrderRow,
@@ -101,7 +101,7 @@ class ShopChannel:
 
 
 class Warehouse3pl:
-    """A WMS that takes fulfilment orders and records them."""
+    """A WMS that takes fulfillment orders and records them."""
 
     name: ClassVar[str] = "fulfiltest-wms"
     kind: ClassVar[ConnectorKind] = ConnectorKind.WMS
@@ -149,13 +149,13 @@ def extra_plugins() -> list[Any]:
 
 
 @pytest.fixture
-def fulfilment_config() -> dict[str, Any]:
-    """Override to change `[fulfilment]`."""
+def fulfillment_config() -> dict[str, Any]:
+    """Override to change `[fulfillment]`."""
     return {}
 
 
 @pytest.fixture
-def hub_config(fulfilment_config: dict[str, Any]) -> dict[str, Any]:
+def hub_config(fulfillment_config: dict[str, Any]) -> dict[str, Any]:
     return {
         "plugins": {"allow": ["manual", "spreadsheet", "carriers"]},
         "connections": {
@@ -178,7 +178,7 @@ def hub_config(fulfilment_config: dict[str, Any]) -> dict[str, Any]:
             "wms": {"connector": "fulfiltest-wms", "locations": {"loc-77": "3PL"}},
         },
         "worker": {"backoff_base_seconds": 0.05, "backoff_max_seconds": 0.2},
-        "fulfilment": fulfilment_config,
+        "fulfillment": fulfillment_config,
     }
 
 
@@ -232,7 +232,7 @@ async def places(hub: Any) -> None:
             session,
             Location(
                 code="3PL",
-                name="Fulfilment partner",
+                name="Fulfillment partner",
                 kind=LocationKind.THREE_PL,
                 priority=30,
                 address=WAREHOUSE_OAKLAND,
@@ -307,17 +307,17 @@ async def rows(hub: Any, model: Any, *where: Any) -> list[Any]:
 
 
 async def groups_of(hub: Any, order_id: str) -> list[Any]:
-    from orderhub.hub.fulfilment.records import fulfilment_views
+    from orderhub.hub.fulfillment.records import fulfillment_views
 
     async with hub.read() as session:
         found = list(
             await session.scalars(
-                sa.select(FulfilmentRow)
-                .where(FulfilmentRow.order_id == order_id)
-                .order_by(FulfilmentRow.planned_at, FulfilmentRow.id)
+                sa.select(FulfillmentRow)
+                .where(FulfillmentRow.order_id == order_id)
+                .order_by(FulfillmentRow.planned_at, FulfillmentRow.id)
             )
         )
-        return await fulfilment_views(session, found)
+        return await fulfillment_views(session, found)
 
 
 async def order_row(hub: Any, order_id: str) -> OrderRow:

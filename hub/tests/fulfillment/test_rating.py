@@ -6,7 +6,7 @@ from datetime import date
 
 from orderhub.core.connectors import Rate
 from orderhub.core.money import Money
-from orderhub.hub.fulfilment.rating import (
+from orderhub.hub.fulfillment.rating import (
     Quote,
     ShippingTerms,
     add_carrier_days,

@@ -1,4 +1,4 @@
-"""Fulfilment groups: planned from an order's reservations, released to their location by rule.
+"""Fulfillment groups: planned from an order's reservations, released to their location by rule.
 
 A group is the part of an order one location fulfils. Every active reservation of an order
 that no open group covers yet becomes a `planned` group at its location (one per location
@@ -31,20 +31,20 @@ from orderhub.core.model import (
     ShippingLine,
 )
 from orderhub.hub.errors import Conflict
-from orderhub.hub.fulfilment.records import (
+from orderhub.hub.fulfillment.records import (
     OPEN_GROUP,
-    get_fulfilment_row,
+    get_fulfillment_row,
     group_lines,
     location_of,
 )
-from orderhub.hub.fulfilment.schemas import WmsFulfilmentLine, WmsFulfilmentOrder
-from orderhub.hub.fulfilment.waves import is_due
+from orderhub.hub.fulfillment.schemas import WmsFulfillmentLine, WmsFulfillmentOrder
+from orderhub.hub.fulfillment.waves import is_due
 from orderhub.hub.ids import new_id
 from orderhub.hub.orders import service as orders
 from orderhub.hub.runtime import Hub
 from orderhub.hub.store.tables import (
-    FulfilmentLineRow,
-    FulfilmentRow,
+    FulfillmentLineRow,
+    FulfillmentRow,
     ItemRow,
     LocationRow,
     OrderLineRow,
@@ -69,7 +69,7 @@ SEND_FULFILLMENT_ORDER = "send_fulfillment_order"
 # -------------------------------------------------------------------------------- planning
 
 
-async def plan_groups(session: AsyncSession, order: OrderRow) -> list[FulfilmentRow]:
+async def plan_groups(session: AsyncSession, order: OrderRow) -> list[FulfillmentRow]:
     """Bring the order's planned groups in line with its reservations; returns them.
 
     Units reserved at a location and not yet in a released group belong to the planned
@@ -100,16 +100,16 @@ async def plan_groups(session: AsyncSession, order: OrderRow) -> list[Fulfilment
         for line_id, location_id, total in (
             await session.execute(
                 sa.select(
-                    FulfilmentLineRow.line_id,
-                    FulfilmentRow.location_id,
-                    sa.func.sum(FulfilmentLineRow.quantity),
+                    FulfillmentLineRow.line_id,
+                    FulfillmentRow.location_id,
+                    sa.func.sum(FulfillmentLineRow.quantity),
                 )
-                .join(FulfilmentRow, FulfilmentRow.id == FulfilmentLineRow.fulfilment_id)
+                .join(FulfillmentRow, FulfillmentRow.id == FulfillmentLineRow.fulfillment_id)
                 .where(
-                    FulfilmentRow.order_id == order.id,
-                    FulfilmentRow.status.in_([s for s in OPEN_GROUP if s != "planned"]),
+                    FulfillmentRow.order_id == order.id,
+                    FulfillmentRow.status.in_([s for s in OPEN_GROUP if s != "planned"]),
                 )
-                .group_by(FulfilmentLineRow.line_id, FulfilmentRow.location_id)
+                .group_by(FulfillmentLineRow.line_id, FulfillmentRow.location_id)
             )
         ).all()
     }
@@ -121,8 +121,8 @@ async def plan_groups(session: AsyncSession, order: OrderRow) -> list[Fulfilment
     existing = {
         group.location_id: group
         for group in await session.scalars(
-            sa.select(FulfilmentRow).where(
-                FulfilmentRow.order_id == order.id, FulfilmentRow.status == "planned"
+            sa.select(FulfillmentRow).where(
+                FulfillmentRow.order_id == order.id, FulfillmentRow.status == "planned"
             )
         )
     }
@@ -136,7 +136,7 @@ async def plan_groups(session: AsyncSession, order: OrderRow) -> list[Fulfilment
         if group is None:
             location = await session.get(LocationRow, location_id)
             assert location is not None
-            group = FulfilmentRow(
+            group = FulfillmentRow(
                 id=new_id("ful"),
                 order_id=order.id,
                 location_id=location_id,
@@ -157,8 +157,8 @@ async def plan_groups(session: AsyncSession, order: OrderRow) -> list[Fulfilment
                 current[line_id].quantity = units
             else:
                 session.add(
-                    FulfilmentLineRow(
-                        fulfilment_id=group.id,
+                    FulfillmentLineRow(
+                        fulfillment_id=group.id,
                         line_id=line_id,
                         item_id=item_id,
                         sku=sku,
@@ -205,15 +205,15 @@ async def release_due(
     now = now or utcnow()
     groups = list(
         await session.scalars(
-            sa.select(FulfilmentRow)
-            .where(FulfilmentRow.order_id == order.id, FulfilmentRow.status == "planned")
-            .order_by(FulfilmentRow.id)
+            sa.select(FulfillmentRow)
+            .where(FulfillmentRow.order_id == order.id, FulfillmentRow.status == "planned")
+            .order_by(FulfillmentRow.id)
         )
     )
     released = []
     for group in groups:
         location = await location_of(session, group)
-        rule = hub.settings.fulfilment.release.rule_for(order.connection_id, location.code)
+        rule = hub.settings.fulfillment.release.rule_for(order.connection_id, location.code)
         due, why = is_due(
             rule,
             financial_status=FinancialStatus(order.financial_status),
@@ -230,15 +230,15 @@ async def release_due(
 
 
 async def release_by_operator(
-    session: AsyncSession, hub: Hub, fulfilment_id: str, *, actor: Actor
-) -> FulfilmentRow:
+    session: AsyncSession, hub: Hub, fulfillment_id: str, *, actor: Actor
+) -> FulfillmentRow:
     """Release one planned group now, whatever its rule (409 unless it is planned and its
     order may be released)."""
-    group = await get_fulfilment_row(session, fulfilment_id, for_update=True)
+    group = await get_fulfillment_row(session, fulfillment_id, for_update=True)
     order = await orders.get_order_row(session, group.order_id, for_update=True)
     if group.status != "planned":
         raise Conflict(
-            f"fulfilment {group.id} is {group.status}; only a planned one is released",
+            f"fulfillment {group.id} is {group.status}; only a planned one is released",
             code="not_planned",
             status=group.status,
         )
@@ -266,7 +266,7 @@ async def release_group(
     session: AsyncSession,
     hub: Hub,
     order: OrderRow,
-    group: FulfilmentRow,
+    group: FulfillmentRow,
     location: LocationRow,
     *,
     rule: str,
@@ -278,15 +278,15 @@ async def release_group(
     group.release_rule = rule
     if OrderStatus(order.status) in (OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_ALLOCATED):
         await orders.change_status(session, order, OrderStatus.RELEASED, actor, reason=why)
-    detail = {"fulfilment_id": group.id, "location": location.code, "rule": rule}
+    detail = {"fulfillment_id": group.id, "location": location.code, "rule": rule}
     if location.kind == LocationKind.THREE_PL.value:
         detail["wms"] = await _send_to_wms(session, hub, order, group, location)
-    await orders.record(session, order, actor, "fulfilment_released", detail, why)
+    await orders.record(session, order, actor, "fulfillment_released", detail, why)
     await session.flush()
 
 
 def wms_for(hub: Hub, location_code: str) -> tuple[str, str] | None:
-    """The first connection (by id) that takes fulfilment orders and maps the location:
+    """The first connection (by id) that takes fulfillment orders and maps the location:
     (connection id, its id for the location)."""
     for conn_id in sorted(hub.connections):
         if not hub.supports(conn_id, Capability.SEND_FULFILLMENT_ORDERS):
@@ -298,7 +298,7 @@ def wms_for(hub: Hub, location_code: str) -> tuple[str, str] | None:
 
 
 async def _send_to_wms(
-    session: AsyncSession, hub: Hub, order: OrderRow, group: FulfilmentRow, location: LocationRow
+    session: AsyncSession, hub: Hub, order: OrderRow, group: FulfillmentRow, location: LocationRow
 ) -> str | None:
     """Queue the group for its 3PL. Returns the connection, or None when none maps the
     location (the group then waits, released, for an operator; the history says so)."""
@@ -316,7 +316,7 @@ async def _send_to_wms(
         ).all()
     )
     shipping = msgspec.convert(order.shipping_lines or [], list[ShippingLine])
-    payload = WmsFulfilmentOrder(
+    payload = WmsFulfillmentOrder(
         reference=group.id,
         order_id=order.id,
         order_number=order.number,
@@ -328,7 +328,7 @@ async def _send_to_wms(
         service_level=shipping[0].code if shipping else None,
         promised_date=order.promised_date,
         lines=[
-            WmsFulfilmentLine(
+            WmsFulfillmentLine(
                 line_id=line.line_id, sku=line.sku, name=names[line.line_id], quantity=line.quantity
             )
             for line in await group_lines(session, group.id)
@@ -339,7 +339,7 @@ async def _send_to_wms(
         connection_id=conn_id,
         operation=SEND_FULFILLMENT_ORDER,
         payload=msgspec.to_builtins(payload),
-        idempotency_key=f"fulfilment:{group.id}",
+        idempotency_key=f"fulfillment:{group.id}",
     )
     return conn_id
 
@@ -357,16 +357,16 @@ async def orders_to_consider(session: AsyncSession, *, limit: int) -> list[str]:
             ReservationRow.order_id == OrderRow.id,
             ReservationRow.status == "active",
             ~sa.exists().where(
-                FulfilmentRow.order_id == OrderRow.id,
-                FulfilmentRow.location_id == ReservationRow.location_id,
-                FulfilmentRow.updated_at >= ReservationRow.created_at,
+                FulfillmentRow.order_id == OrderRow.id,
+                FulfillmentRow.location_id == ReservationRow.location_id,
+                FulfillmentRow.updated_at >= ReservationRow.created_at,
             ),
         )
         .exists()
     )
     planned = (
-        sa.select(FulfilmentRow.id)
-        .where(FulfilmentRow.order_id == OrderRow.id, FulfilmentRow.status == "planned")
+        sa.select(FulfillmentRow.id)
+        .where(FulfillmentRow.order_id == OrderRow.id, FulfillmentRow.status == "planned")
         .exists()
     )
     query = (

@@ -3,7 +3,7 @@
 Pure: `rateshop` collects the quotes and records what this returns. The rules, in order:
 
 1. never a slower service than the customer paid for: the order's shipping line code maps
-   to a most number of transit days (`[fulfilment.shipping].service_levels`); a service
+   to a most number of transit days (`[fulfillment.shipping].service_levels`); a service
    that takes longer, or does not say how long it takes, is out;
 2. prices are compared in one currency: the order's when some rates are in it;
 3. when the order has a promised date, only services arriving by then stay; if none does,

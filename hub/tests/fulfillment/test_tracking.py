@@ -9,7 +9,7 @@ import pytest
 import respx
 
 from orderhub.core.model import OrderStatus
-from orderhub.hub.fulfilment.tracking import poll_once
+from orderhub.hub.fulfillment.tracking import poll_once
 from orderhub.hub.store.tables import InboxRow, TrackingEventRow
 from orderhub.hub.testing import auth
 
@@ -38,18 +38,18 @@ async def shipped_order(hub, client, token, *, external_id="1001", fedex_number=
     group = next(g for g in await groups_of(hub, order.id) if g.id == group_id)
     headers = auth(token)
     await client.post(
-        f"/fulfilments/{group_id}/picks",
+        f"/fulfillments/{group_id}/picks",
         json={"lines": [{"line_id": group.lines[0].line_id, "found": 1}]},
         headers=headers,
     )
     await client.post(
-        f"/fulfilments/{group_id}/pack", json={"parcels": [{"weight_grams": 900}]}, headers=headers
+        f"/fulfillments/{group_id}/pack", json={"parcels": [{"weight_grams": 900}]}, headers=headers
     )
     with respx.mock(assert_all_called=False) as router:
         mock_carriers(router)
         label = json.dumps(fixture("fedex/ship_label.json")).replace("794953535000", fedex_number)
         router.post(f"{FEDEX}/ship/v1/shipments").respond(200, json=json.loads(label))
-        answer = await client.post(f"/fulfilments/{group_id}/ship", headers=headers)
+        answer = await client.post(f"/fulfillments/{group_id}/ship", headers=headers)
     assert answer.status_code == 200, answer.text
     return order, answer.json()["shipments"][0]
 
@@ -183,7 +183,7 @@ async def test_a_carrier_exception_flags_the_parcel_for_an_operator(hub, places,
 
 class TestPolling:
     @pytest.fixture
-    def fulfilment_config(self):
+    def fulfillment_config(self):
         return {
             "shipping": {"preferred": [{"country": "US", "carriers": ["fedex"]}]},
             "tracking": {"poll_batch": 1, "poll_spacing_seconds": 0},

@@ -13,7 +13,7 @@ async def picked_group(hub, client, token, lines):
     group_id = await released_group(hub, order.id)
     group = (await groups_of(hub, order.id))[0]
     answer = await client.post(
-        f"/fulfilments/{group_id}/picks",
+        f"/fulfillments/{group_id}/picks",
         json={"lines": [{"line_id": x.line_id, "found": x.quantity} for x in group.lines]},
         headers=auth(token),
     )
@@ -27,7 +27,7 @@ async def test_one_parcel_holds_everything_picked(hub, places, client, tokens):
     )
 
     answer = await client.post(
-        f"/fulfilments/{group_id}/pack",
+        f"/fulfillments/{group_id}/pack",
         json={
             "parcels": [{"weight_grams": 800, "length_mm": 300, "width_mm": 200, "height_mm": 100}]
         },
@@ -47,7 +47,7 @@ async def test_several_parcels_must_hold_exactly_what_was_picked(hub, places, cl
     order, group_id, line = await picked_group(
         hub, client, tokens["warehouse"], [("TEE", 2), ("MUG", 1)]
     )
-    url = f"/fulfilments/{group_id}/pack"
+    url = f"/fulfillments/{group_id}/pack"
     headers = auth(tokens["warehouse"])
 
     too_few = await client.post(
@@ -93,7 +93,7 @@ async def test_several_parcels_must_hold_exactly_what_was_picked(hub, places, cl
 
 async def test_packing_again_replaces_parcels_without_labels(hub, places, client, tokens):
     order, group_id, _ = await picked_group(hub, client, tokens["warehouse"], [("TEE", 2)])
-    url = f"/fulfilments/{group_id}/pack"
+    url = f"/fulfillments/{group_id}/pack"
     headers = auth(tokens["warehouse"])
 
     await client.post(url, json={"parcels": [{"weight_grams": 300}]}, headers=headers)
@@ -113,7 +113,7 @@ async def test_a_group_is_packed_only_after_its_picks(hub, places, client, token
     group_id = await released_group(hub, order.id)
 
     answer = await client.post(
-        f"/fulfilments/{group_id}/pack",
+        f"/fulfillments/{group_id}/pack",
         json={"parcels": [{"weight_grams": 300}]},
         headers=auth(tokens["warehouse"]),
     )

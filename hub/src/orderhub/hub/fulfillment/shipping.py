@@ -6,7 +6,7 @@ services mark the rows, so availability pushes are queued at commit like every s
 change), counts the units as shipped on the order lines, moves the group, its shipments and
 the order (PARTIALLY_SHIPPED while other groups wait, SHIPPED when all is gone, through
 `orderhub.core.lifecycle`), and writes one ``push_fulfillment`` outbox row per parcel for
-the order's channel when its connector takes fulfilments (`FulfillmentNotice`, idempotency
+the order's channel when its connector takes fulfillments (`FulfillmentNotice`, idempotency
 key ``fulfillment:<shipment id>``).
 """
 
@@ -21,53 +21,53 @@ from orderhub.core.connectors import Capability
 from orderhub.core.model import Actor, MovementKind, OrderStatus, TrackingStatus
 from orderhub.hub.allocation.engine import OrderRows, lock_order
 from orderhub.hub.errors import Conflict
-from orderhub.hub.fulfilment.labels import buy_label
-from orderhub.hub.fulfilment.notices import fulfillment_notice
-from orderhub.hub.fulfilment.rateshop import shipping_of, shop_rates
-from orderhub.hub.fulfilment.records import (
-    get_fulfilment_row,
+from orderhub.hub.fulfillment.labels import buy_label
+from orderhub.hub.fulfillment.notices import fulfillment_notice
+from orderhub.hub.fulfillment.rateshop import shipping_of, shop_rates
+from orderhub.hub.fulfillment.records import (
+    get_fulfillment_row,
     group_lines,
     group_shipments,
     location_of,
 )
-from orderhub.hub.fulfilment.tracking import settle_delivery, shipment_changed
+from orderhub.hub.fulfillment.tracking import settle_delivery, shipment_changed
 from orderhub.hub.orders import service as orders
 from orderhub.hub.orders.mapping import line_from_row
 from orderhub.hub.runtime import Hub
 from orderhub.hub.stock import service as stock
 from orderhub.hub.stock.reservations import consume
-from orderhub.hub.store.tables import FulfilmentRow, ShipmentRow, StockLevelRow
+from orderhub.hub.store.tables import FulfillmentRow, ShipmentRow, StockLevelRow
 from orderhub.hub.store.types import utcnow
 from orderhub.hub.sync import outbox
 
 PUSH_FULFILLMENT = "push_fulfillment"
 
 
-async def ship(hub: Hub, fulfilment_id: str, *, actor: Actor) -> None:
+async def ship(hub: Hub, fulfillment_id: str, *, actor: Actor) -> None:
     """Rate, buy labels and ship a packed group. Calls to carriers happen between short
     transactions, never inside one. A carrier refusal stops here (the parcel is flagged and
     the group stays packed) with the carrier's message in the 409."""
     async with hub.read() as session:
-        group = await get_fulfilment_row(session, fulfilment_id)
+        group = await get_fulfillment_row(session, fulfillment_id)
     if group.status == "shipped":
-        raise Conflict(f"fulfilment {group.id} has shipped already", code="already_shipped")
+        raise Conflict(f"fulfillment {group.id} has shipped already", code="already_shipped")
     async with hub.read() as session:
-        shipping = await shipping_of(session, hub, fulfilment_id)
+        shipping = await shipping_of(session, hub, fulfillment_id)
     if not shipping.shipments:
-        raise Conflict(f"fulfilment {fulfilment_id} has no parcels", code="not_packed")
+        raise Conflict(f"fulfillment {fulfillment_id} has no parcels", code="not_packed")
     if any(s.status == "packed" and s.rate is None for s in shipping.shipments):
-        await shop_rates(hub, fulfilment_id, actor=actor)
+        await shop_rates(hub, fulfillment_id, actor=actor)
         async with hub.read() as session:
-            shipping = await shipping_of(session, hub, fulfilment_id)
+            shipping = await shipping_of(session, hub, fulfillment_id)
     for shipment in shipping.shipments:
         if shipment.status == "packed":
             await buy_label(hub, shipping, shipment.id, actor=actor)
     async with hub.transaction() as session:
-        await mark_shipped(session, hub, fulfilment_id, actor=actor)
+        await mark_shipped(session, hub, fulfillment_id, actor=actor)
 
 
 async def _consume(
-    session: AsyncSession, rows: OrderRows, group: FulfilmentRow, location_code: str, actor: Actor
+    session: AsyncSession, rows: OrderRows, group: FulfillmentRow, location_code: str, actor: Actor
 ) -> dict[str, int]:
     """Take the picked units off the location: from the line's reservation, and from on hand
     directly for any unit no reservation covers any more. Returns line id -> units."""
@@ -104,14 +104,14 @@ async def _consume(
 
 
 async def mark_shipped(
-    session: AsyncSession, hub: Hub, fulfilment_id: str, *, actor: Actor
+    session: AsyncSession, hub: Hub, fulfillment_id: str, *, actor: Actor
 ) -> None:
-    group = await get_fulfilment_row(session, fulfilment_id)
+    group = await get_fulfillment_row(session, fulfillment_id)
     rows = await lock_order(session, group.order_id)  # the order before any stock row
-    group = await get_fulfilment_row(session, fulfilment_id, for_update=True)
+    group = await get_fulfillment_row(session, fulfillment_id, for_update=True)
     if group.status != "packed":
         raise Conflict(
-            f"fulfilment {group.id} is {group.status}; only a packed group ships",
+            f"fulfillment {group.id} is {group.status}; only a packed group ships",
             code="not_packed",
             status=group.status,
         )
@@ -143,7 +143,7 @@ async def mark_shipped(
         actor,
         "shipped",
         {
-            "fulfilment_id": group.id,
+            "fulfillment_id": group.id,
             "location": location.code,
             "lines": shipped,
             "shipments": [
@@ -160,7 +160,7 @@ async def mark_shipped(
     target = lifecycle.settle_status(
         OrderStatus(order.status), [line_from_row(line, order.currency) for line in rows.lines]
     )
-    await orders.change_status(session, order, target, actor, reason="a fulfilment shipped")
+    await orders.change_status(session, order, target, actor, reason="a fulfillment shipped")
     await _tell_channel(session, hub, rows, shipments)
     for shipment in shipments:
         shipment_changed(session, shipment)
