@@ -274,9 +274,9 @@ async def test_an_allocated_order_reaches_the_customer(hub, client, tokens):
     [first_group] = await release_once(hub)
     assert await status_of(hub, order.id) == OrderStatus.RELEASED.value
     pick_list = (await client.get("/locations/WH1/pick-lists", headers=warehouse)).json()
-    assert [(f["fulfillment_id"], f["lines"][0]["quantity"]) for f in pick_list["fulfillments"]] == [
-        (first_group, 2)
-    ]
+    assert [
+        (f["fulfillment_id"], f["lines"][0]["quantity"]) for f in pick_list["fulfillments"]
+    ] == [(first_group, 2)]
 
     # -- pick: only one T-shirt is on the shelf; the other is re-routed to WH2 -------------
     picked = await client.post(

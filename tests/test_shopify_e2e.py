@@ -370,7 +370,9 @@ async def ship_order(client: Any, hub: Any, order_id: str, token: str) -> dict[s
     parcels = {
         "parcels": [{"weight_grams": 600, "length_mm": 200, "width_mm": 150, "height_mm": 80}]
     }
-    response = await client.post(f"/fulfillments/{group.id}/pack", json=parcels, headers=auth(token))
+    response = await client.post(
+        f"/fulfillments/{group.id}/pack", json=parcels, headers=auth(token)
+    )
     assert response.status_code == 200, response.text
     response = await client.post(f"/fulfillments/{group.id}/ship", headers=auth(token))
     assert response.status_code == 200, response.text

@@ -611,7 +611,9 @@ class Story:
                 if group.status != "picking":
                     continue
                 lines = await session.scalars(
-                    sa.select(FulfillmentLineRow).where(FulfillmentLineRow.fulfillment_id == group.id)
+                    sa.select(FulfillmentLineRow).where(
+                        FulfillmentLineRow.fulfillment_id == group.id
+                    )
                 )
                 grams = PACKAGING_GRAMS + sum(
                     (self.items[line.sku].weight_grams or 0) * (line.quantity_picked or 0)

@@ -115,7 +115,9 @@ class FulfillmentController(Controller):
             return FulfillmentList(items=await fulfillment_views(session, groups))
 
     @get(
-        "/{fulfillment_id:str}", summary="One fulfillment group", responses=error_responses(403, 404)
+        "/{fulfillment_id:str}",
+        summary="One fulfillment group",
+        responses=error_responses(403, 404),
     )
     async def get_fulfillment(
         self, hub: HubDep, request: Request_, fulfillment_id: FromPath[str]
