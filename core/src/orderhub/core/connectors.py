@@ -319,35 +319,31 @@ def missing_methods(connector_cls: type) -> dict[Capability, list[str]]:
 
 def connector_problems(connector_cls: type) -> list[str]:
     """Everything wrong with a connector class's declaration, as readable sentences."""
+    cls: Any = connector_cls  # not yet known to be a Connector: that is what is checked
     problems: list[str] = []
     for attr in ("name", "kind", "capabilities", "Settings"):
         if not hasattr(connector_cls, attr):
             problems.append(f"{connector_cls.__qualname__} has no class attribute {attr!r}")
     if problems:
         return problems
-    if not isinstance(connector_cls.name, str) or not connector_cls.name:
+    if not isinstance(cls.name, str) or not cls.name:
         problems.append(f"{connector_cls.__qualname__}: name must be a non-empty string")
         return problems
-    if not isinstance(connector_cls.kind, ConnectorKind):
-        problems.append(f"{connector_cls.name}: kind must be a ConnectorKind")
-    capabilities = connector_cls.capabilities
+    if not isinstance(cls.kind, ConnectorKind):
+        problems.append(f"{cls.name}: kind must be a ConnectorKind")
+    capabilities = cls.capabilities
     if not isinstance(capabilities, frozenset | set):
-        problems.append(f"{connector_cls.name}: capabilities must be a frozenset of Capability")
+        problems.append(f"{cls.name}: capabilities must be a frozenset of Capability")
         return problems
     unknown = sorted(repr(c) for c in capabilities if not isinstance(c, Capability))
     if unknown:
         problems.append(
-            f"{connector_cls.name}: capabilities must be Capability members, not "
-            + ", ".join(unknown)
+            f"{cls.name}: capabilities must be Capability members, not " + ", ".join(unknown)
         )
-    if not (
-        isinstance(connector_cls.Settings, type)
-        and issubclass(connector_cls.Settings, msgspec.Struct)
-    ):
-        problems.append(f"{connector_cls.name}: Settings must be a msgspec.Struct subclass")
+    if not (isinstance(cls.Settings, type) and issubclass(cls.Settings, msgspec.Struct)):
+        problems.append(f"{cls.name}: Settings must be a msgspec.Struct subclass")
     for capability, names in missing_methods(connector_cls).items():
         problems.append(
-            f"{connector_cls.name}: declares {capability.value} but does not implement "
-            + ", ".join(names)
+            f"{cls.name}: declares {capability.value} but does not implement " + ", ".join(names)
         )
     return problems

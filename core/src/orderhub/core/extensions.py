@@ -47,7 +47,10 @@ class OrderCheck(Protocol):
     `orderhub.core.preprocess`; `run_checks` runs a list of them.
     """
 
-    name: str
+    @property
+    def name(self) -> str:
+        """Unique check name: what holds, traces and ``channel_policy`` keys refer to."""
+        ...
 
     def check(
         self, context: CheckContext
@@ -57,6 +60,9 @@ class OrderCheck(Protocol):
 class AutomationAction(Protocol):
     """Something a trigger can do (e.g. release for picking, flag, create a task)."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """Unique action name, listed by ``GET /plugins``."""
+        ...
 
     def run(self, order: Order, params: Mapping[str, Any]) -> None | Awaitable[None]: ...

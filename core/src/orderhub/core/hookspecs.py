@@ -9,6 +9,9 @@ and implement hooks with ``@hookimpl``::
     def orderhub_register_connectors(register):
         register(MyShopConnector)
 
+The ``register`` argument of each registration hook is typed (``ConnectorRegistrar`` and the
+others below), so a type checker tells a plugin author what the hook takes.
+
 pluggy is synchronous: a notification hook may return an awaitable, and the hub awaits it.
 Connector operations are *not* hooks: the hub calls a connector's methods directly.
 """
@@ -16,20 +19,32 @@ Connector operations are *not* hooks: the hub calls a connector's methods direct
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TypeAlias
 
 import pluggy
 
+from orderhub.core.connectors import Connector
 from orderhub.core.events import OrderChanged, ShipmentChanged, StockChanged
+from orderhub.core.extensions import AutomationAction, OrderCheck
+from orderhub.core.routing.rules import FilterRule, SortRule
 
 PROJECT = "orderhub"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
+ConnectorRegistrar: TypeAlias = Callable[[type[Connector]], None]
+"""``register`` of `orderhub_register_connectors`: takes a connector class."""
+CheckRegistrar: TypeAlias = Callable[[OrderCheck], None]
+"""``register`` of `orderhub_register_checks`: takes a check instance."""
+RoutingRuleRegistrar: TypeAlias = Callable[[type[FilterRule] | type[SortRule]], None]
+"""``register`` of `orderhub_register_routing_rules`: takes a rule class."""
+ActionRegistrar: TypeAlias = Callable[[AutomationAction], None]
+"""``register`` of `orderhub_register_actions`: takes an action instance."""
+
 
 @hookspec
-def orderhub_register_connectors(register: Callable[[type], None]) -> None:
+def orderhub_register_connectors(register: ConnectorRegistrar) -> None:
     """Register connector classes by calling ``register(ConnectorClass)`` once per class.
 
     A connector class declares ``name``, ``kind`` (a ``ConnectorKind``), ``capabilities``
@@ -41,7 +56,7 @@ def orderhub_register_connectors(register: Callable[[type], None]) -> None:
 
 
 @hookspec
-def orderhub_register_checks(register: Callable[[Any], None]) -> None:
+def orderhub_register_checks(register: CheckRegistrar) -> None:
     """Register pre-processing checks (``orderhub.core.extensions.OrderCheck``) by calling
     ``register(check)`` with an instance.
 
@@ -61,7 +76,7 @@ def orderhub_register_checks(register: Callable[[Any], None]) -> None:
 
 
 @hookspec
-def orderhub_register_routing_rules(register: Callable[[Any], None]) -> None:
+def orderhub_register_routing_rules(register: RoutingRuleRegistrar) -> None:
     """Register routing rule classes by calling ``register(RuleClass)``.
 
     A rule class has a unique ``name`` (what a channel writes in its routing ``rules`` list)
@@ -85,7 +100,7 @@ def orderhub_register_routing_rules(register: Callable[[Any], None]) -> None:
 
 
 @hookspec
-def orderhub_register_actions(register: Callable[[Any], None]) -> None:
+def orderhub_register_actions(register: ActionRegistrar) -> None:
     """Register automation actions (``orderhub.core.extensions.AutomationAction``) for triggers."""
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import importlib.metadata as md
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import pluggy
 
 from orderhub.core import hookspecs
-from orderhub.core.connectors import connector_problems
+from orderhub.core.connectors import Connector, connector_problems
+from orderhub.core.extensions import AutomationAction, OrderCheck
+from orderhub.core.routing.rules import FilterRule, SortRule
 
 ENTRY_POINT_GROUP = "orderhub"
 
@@ -45,7 +47,7 @@ class PluginManager:
         self._dists: dict[str, md.Distribution | None] = {}
         self._builtin: set[str] = set()
         self._skipped: dict[str, md.EntryPoint] = {}
-        self._connectors: dict[str, type] | None = None
+        self._connectors: dict[str, type[Connector]] | None = None
         self._connector_owner: dict[str, str] = {}
 
     def _permitted(self, name: str) -> bool:
@@ -91,16 +93,16 @@ class PluginManager:
     def hook(self) -> Any:
         return self.pm.hook
 
-    def connectors(self) -> dict[str, type]:
+    def connectors(self) -> dict[str, type[Connector]]:
         """Every registered connector class by name, validated."""
         if self._connectors is None:
-            found: dict[str, type] = {}
+            found: dict[str, type[Connector]] = {}
             owner: dict[str, str] = {}
             for plugin_name, plugin in self.pm.list_name_plugin():
                 impl = getattr(plugin, "orderhub_register_connectors", None)
                 if impl is None:
                     continue
-                collected: list[type] = []
+                collected: list[type[Connector]] = []
                 impl(register=collected.append)
                 for cls in collected:
                     problems = connector_problems(cls)
@@ -121,14 +123,17 @@ class PluginManager:
         getattr(self.pm.hook, hook_name)(register=collected.append)
         return collected
 
-    def checks(self) -> list[Any]:
-        return self._collect("orderhub_register_checks")
+    def checks(self) -> list[OrderCheck]:
+        return cast(list[OrderCheck], self._collect("orderhub_register_checks"))
 
-    def routing_rules(self) -> list[Any]:
-        return self._collect("orderhub_register_routing_rules")
+    def routing_rules(self) -> list[type[FilterRule] | type[SortRule]]:
+        return cast(
+            list[type[FilterRule] | type[SortRule]],
+            self._collect("orderhub_register_routing_rules"),
+        )
 
-    def actions(self) -> list[Any]:
-        return self._collect("orderhub_register_actions")
+    def actions(self) -> list[AutomationAction]:
+        return cast(list[AutomationAction], self._collect("orderhub_register_actions"))
 
     def info(self) -> list[PluginInfo]:
         """Every known plugin, loaded or blocked, with its distribution and version."""

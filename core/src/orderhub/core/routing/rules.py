@@ -28,14 +28,14 @@ class RoutingConfigError(ValueError):
 
 @runtime_checkable
 class FilterRule(Protocol):
-    name: str
+    name: ClassVar[str]
 
     def check(self, candidate: Candidate, request: RoutingRequest) -> Verdict: ...
 
 
 @runtime_checkable
 class SortRule(Protocol):
-    name: str
+    name: ClassVar[str]
 
     def rank(
         self, candidate: Candidate, request: RoutingRequest, remaining: Mapping[str, int]

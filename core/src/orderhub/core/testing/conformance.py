@@ -20,6 +20,7 @@ import asyncio
 import importlib.metadata as md
 import secrets
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any, ClassVar
 
 import pytest
@@ -66,7 +67,7 @@ def _expect_rejected(call: Callable[[], Any], what: str) -> str | None:
 class ConnectorConformance:
     """Checks every connector must pass. Override the class attributes and the two methods."""
 
-    connector_class: ClassVar[type]
+    connector_class: ClassVar[type[Connector]]
     """The connector under test (required)."""
     entry_point: ClassVar[str | None] = None
     """Its name in the ``orderhub`` entry-point group; when set, the installed entry point
@@ -97,7 +98,7 @@ class ConnectorConformance:
 
     # ------------------------------------------------------------ building blocks
 
-    def connector_under_test(self) -> type:
+    def connector_under_test(self) -> type[Connector]:
         cls = getattr(self, "connector_class", None)
         if not isinstance(cls, type):
             pytest.fail(
@@ -242,7 +243,7 @@ class ConnectorConformance:
     ) -> None:
         problems = [
             _expect_rejected(
-                lambda s=sample: conformance_connector.verify_webhook(tampered(s)),
+                partial(conformance_connector.verify_webhook, tampered(sample)),
                 f"sample {index} with one body byte changed",
             )
             for index, sample in enumerate(self.samples(conformance_secret))
@@ -255,7 +256,7 @@ class ConnectorConformance:
         try:
             problems = [
                 _expect_rejected(
-                    lambda s=sample: other.verify_webhook(s),
+                    partial(other.verify_webhook, sample),
                     f"sample {index} checked with another secret",
                 )
                 for index, sample in enumerate(samples)
@@ -269,8 +270,9 @@ class ConnectorConformance:
     ) -> None:
         problems = [
             _expect_rejected(
-                lambda s=sample: conformance_connector.verify_webhook(
-                    without_headers(s, self.signature_headers)
+                partial(
+                    conformance_connector.verify_webhook,
+                    without_headers(sample, self.signature_headers),
                 ),
                 f"sample {index} without its signature",
             )

@@ -17,12 +17,12 @@ from typing import Any
 import msgspec
 
 from orderhub.core.connection import Connection, decode_settings
-from orderhub.core.connectors import InboundEvent, WebhookEnvelope, WebhookRequest
+from orderhub.core.connectors import Connector, InboundEvent, WebhookEnvelope, WebhookRequest
 from orderhub.core.events import InboundChange
 
 
 def make_connection(
-    connector_class: type,
+    connector_class: type[Connector],
     settings: msgspec.Struct | Mapping[str, Any] | None = None,
     *,
     id: str | None = None,
@@ -46,7 +46,7 @@ def make_connection(
 
 
 def build_connector(
-    connector_class: type,
+    connector_class: type[Connector],
     settings: msgspec.Struct | Mapping[str, Any] | None = None,
     *,
     http: Any | None = None,
@@ -60,7 +60,7 @@ def build_connector(
 
 @asynccontextmanager
 async def open_connector(
-    connector_class: type,
+    connector_class: type[Connector],
     settings: msgspec.Struct | Mapping[str, Any] | None = None,
     *,
     http: Any | None = None,
@@ -143,4 +143,5 @@ def inbound_event(
 
 def round_trip(change: InboundChange) -> InboundChange:
     """Encode a change to JSON and decode it back as the hub does when it queues it."""
-    return msgspec.json.decode(msgspec.json.encode(change), type=InboundChange)
+    decoded: InboundChange = msgspec.json.decode(msgspec.json.encode(change), type=InboundChange)
+    return decoded

@@ -27,7 +27,7 @@ def connector_factory() -> Iterator[Callable[..., Any]]:
 
     built: list[Any] = []
 
-    def factory(connector_class: type, settings: Any = None, **kwargs: Any) -> Any:
+    def factory(connector_class: Any, settings: Any = None, **kwargs: Any) -> Any:
         connector = build_connector(connector_class, settings, **kwargs)
         built.append(connector)
         return connector
