@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import httpx
 import msgspec
@@ -20,6 +20,8 @@ from orderhub.core.connection import Connection
 from orderhub.core.connectors import PermanentError, TransientError
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+T = TypeVar("T")
 
 
 def new_client() -> httpx.AsyncClient:
@@ -84,7 +86,11 @@ def raise_if_transient(response: httpx.Response, describe: Callable[[httpx.Respo
         )
 
 
-def decode(response: httpx.Response, type_: type[Any], *, float_hook: Any = None) -> Any:
+@overload
+def decode(response: httpx.Response, type_: type[T], *, float_hook: Any = None) -> T: ...
+@overload
+def decode(response: httpx.Response, type_: Any, *, float_hook: Any = None) -> Any: ...
+def decode(response: httpx.Response, type_: Any, *, float_hook: Any = None) -> Any:
     """Decode a carrier's JSON leniently (unknown fields ignored); garbage is permanent."""
     try:
         return msgspec.json.Decoder(type_, float_hook=float_hook).decode(response.content)
@@ -103,7 +109,7 @@ def body_text(response: httpx.Response, limit: int = 300) -> str:
     return text[:limit] if text else response.reason_phrase
 
 
-def try_decode(response: httpx.Response, type_: type[Any]) -> Any | None:
+def try_decode(response: httpx.Response, type_: type[T]) -> T | None:
     """A carrier's error body in its documented shape, or None when it is something else."""
     try:
         return msgspec.json.decode(response.content, type=type_)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import quote
 
 import msgspec
@@ -65,7 +66,7 @@ def _search_term(sku: str) -> str:
     return f"sku:'{escaped}'"
 
 
-def _stale_indexes(errors: list[dict]) -> set[int] | None:
+def _stale_indexes(errors: list[dict[str, Any]]) -> set[int] | None:
     """Indexes of the quantities a stale error names; None when some error names none."""
     indexes: set[int] = set()
     for error in errors:
@@ -198,7 +199,7 @@ class StockPusher:
             )
         self._raise(errors)
 
-    async def _send(self, batch: list[StockTarget], key: str) -> list[dict]:
+    async def _send(self, batch: list[StockTarget], key: str) -> list[dict[str, Any]]:
         data = await self.client.execute(
             "SetAvailable",
             queries.SET_AVAILABLE,
@@ -217,7 +218,7 @@ class StockPusher:
             raise PermanentError("inventorySetQuantities: answer without payload", body=data)
         return list(payload.get("userErrors") or [])
 
-    def _raise(self, errors: list[dict]) -> None:
+    def _raise(self, errors: list[dict[str, Any]]) -> None:
         if any(error.get("code") == "IDEMPOTENCY_CONCURRENT_REQUEST" for error in errors):
             raise TransientError("inventorySetQuantities: the same request is still running")
         user_errors({"userErrors": errors}, "inventorySetQuantities")

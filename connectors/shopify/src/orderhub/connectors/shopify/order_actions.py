@@ -56,7 +56,9 @@ async def push_cancellation(
     user_errors(data.get("orderCancel"), "orderCancel", key="orderCancelUserErrors")
 
 
-def _refund_transactions(order: dict[str, Any], amount: Money, order_gid: str) -> list[dict]:
+def _refund_transactions(
+    order: dict[str, Any], amount: Money, order_gid: str
+) -> list[dict[str, Any]]:
     """Spread the amount over the order's payments, each up to what is left refundable on it."""
     if amount.amount == 0:
         return []

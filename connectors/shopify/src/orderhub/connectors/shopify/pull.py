@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import msgspec
 
@@ -113,7 +114,7 @@ class OrderPuller:
             has_more=bool(page_info.has_next_page and page_info.end_cursor),
         )
 
-    async def _page(self, cursor: PullCursor) -> dict:
+    async def _page(self, cursor: PullCursor) -> dict[str, Any]:
         """One orders page, shrinking the page size when Shopify finds it too costly."""
         for _ in range(self._MAX_SHRINKS + 1):
             variables = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 import msgspec
@@ -15,6 +15,7 @@ from orderhub.connectors.carriers._common import label_format, the_parcel
 from orderhub.connectors.carriers.easypost import webhooks
 from orderhub.connectors.carriers.easypost.payloads import (
     EPErrorBody,
+    EPPostageLabel,
     EPRate,
     EPShipment,
     EPTracker,
@@ -47,6 +48,8 @@ API = "https://api.easypost.com/v2"
 # Which URL of a postage label holds which format, and the name the label endpoint takes.
 FORMAT_URL_FIELD = {"PNG": "label_url", "PDF": "label_pdf_url", "ZPL": "label_zpl_url"}
 DOWNLOAD_ATTEMPTS = 3
+
+T = TypeVar("T")
 
 
 class EasyPostSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -180,13 +183,13 @@ class EasyPostConnector(_http.HttpConnector):
 
     async def _label_url(self, shipment: EPShipment, fmt: str) -> str:
         field = FORMAT_URL_FIELD[fmt]
-        url = getattr(shipment.postage_label, field, None) if shipment.postage_label else None
+        url = _label_url_field(shipment.postage_label, field)
         if url:
             return url
         converted = await self._call(
             "GET", f"/shipments/{shipment.id}/label", params={"file_format": fmt}, type_=EPShipment
         )
-        url = getattr(converted.postage_label, field, None) if converted.postage_label else None
+        url = _label_url_field(converted.postage_label, field)
         if not url:
             raise PermanentError(f"the label endpoint returned no {fmt} URL", code="no_label_url")
         return url
@@ -208,8 +211,8 @@ class EasyPostConnector(_http.HttpConnector):
         raise AssertionError("unreachable")
 
     async def _call(
-        self, method: str, path: str, *, type_: type[Any], purchase: bool = False, **kwargs: Any
-    ) -> Any:
+        self, method: str, path: str, *, type_: type[T], purchase: bool = False, **kwargs: Any
+    ) -> T:
         response = await _http.send(
             self.http,
             method,
@@ -222,6 +225,12 @@ class EasyPostConnector(_http.HttpConnector):
         if response.status_code >= 400:
             raise _permanent(response)
         return _http.decode(response, type_)
+
+
+def _label_url_field(label: EPPostageLabel | None, field: str) -> str | None:
+    """One of the label's URL fields (`FORMAT_URL_FIELD`); None without a label."""
+    url: str | None = getattr(label, field, None) if label else None
+    return url
 
 
 def _rate(rate: EPRate) -> Rate:
