@@ -219,6 +219,84 @@ def test_protocol_problems() -> None:
     assert len(checks.protocol_problems(RenamedParameter)) == 1
 
 
+class _Bucket(msgspec.Struct, frozen=True, kw_only=True):
+    maximum_available: float
+    currently_available: float
+    restore_rate: float
+    observed_at: float
+
+
+def test_optional_problems() -> None:
+    class Throttled(demo.DemoChannel):
+        @property
+        def throttle_status(self) -> _Bucket | None:
+            return None
+
+        def observe_throttle(self, status: _Bucket) -> None:
+            return None
+
+    assert checks.optional_problems(demo.DemoChannel) == []
+    assert checks.optional_problems(Throttled) == []
+
+    class HalfThrottled(demo.DemoChannel):
+        def observe_throttle(self, status: _Bucket) -> None:
+            return None
+
+    assert checks.optional_problems(HalfThrottled) == [
+        "implements observe_throttle of SharedRateBudget but not throttle_status"
+    ]
+
+    class AsyncObserver(Throttled):
+        async def observe_throttle(self, status: _Bucket) -> None:  # type: ignore[override]
+            return None
+
+    assert checks.optional_problems(AsyncObserver) == [
+        "observe_throttle (SharedRateBudget) must be declared with `def`"
+    ]
+
+    class UnbuildableStatus(Throttled):
+        def observe_throttle(self, status: int) -> None:  # type: ignore[override]
+            return None
+
+    (problem,) = checks.optional_problems(UnbuildableStatus)
+    assert problem.startswith("observe_throttle's status type int cannot be built")
+
+    class MethodStatus(Throttled):
+        def throttle_status(self) -> None:  # type: ignore[override]
+            return None
+
+    assert checks.optional_problems(MethodStatus) == [
+        "throttle_status (SharedRateBudget) must be a property or an attribute, not a method"
+    ]
+
+    class Corrects(demo.DemoChannel):
+        capabilities = frozenset({Capability.PUSH_FULFILLMENT})
+
+        async def push_fulfillment(self, notice: Any) -> Any:
+            return None
+
+        async def update_tracking(self, fulfillment_ref: str, notice: Any) -> None:
+            return None
+
+    assert checks.optional_problems(Corrects) == []
+
+    class CorrectsWrongly(Corrects):
+        async def update_tracking(self, notice: Any) -> None:  # type: ignore[override]
+            return None
+
+    (problem,) = checks.optional_problems(CorrectsWrongly)
+    assert problem.startswith("update_tracking(self, notice) does not accept the calls of")
+
+    class CorrectsWithoutFulfillments(demo.DemoChannel):
+        def update_tracking(self, fulfillment_ref: str, notice: Any) -> None:
+            return None
+
+    assert checks.optional_problems(CorrectsWithoutFulfillments) == [
+        "update_tracking (TrackingUpdater) must be declared with `async def`",
+        "update_tracking corrects a confirmed fulfillment: it needs push_fulfillment",
+    ]
+
+
 def test_settings_problems() -> None:
     class Lenient(msgspec.Struct, kw_only=True):
         webhook_secret: str
@@ -482,6 +560,7 @@ DECLARATION_TESTS = [
     "test_settings_are_strict_and_survive_config",
     "test_methods_are_sync_or_async_as_the_hub_calls_them",
     "test_class_satisfies_its_kind_protocol",
+    "test_optional_protocols_are_implemented_whole",
     "test_entry_point_registers_the_connector",
 ]
 WEBHOOK_TESTS = [
@@ -657,6 +736,22 @@ class TestNoSettings(ConnectorConformance):
     # Without settings(), everything that builds a connector fails with the explanation.
     assert "test_declaration_is_valid" not in failed(outcomes["TestNoSettings"])
     assert "test_settings_are_strict_and_survive_config" in failed(outcomes["TestNoSettings"])
+
+
+def test_a_connector_with_half_an_optional_protocol_fails_its_check(
+    pytester: pytest.Pytester,
+) -> None:
+    body = """
+class HalfThrottled(DemoChannel):
+    def observe_throttle(self, status):
+        pass
+
+
+class TestHalfThrottled(Base):
+    connector_class = HalfThrottled
+"""
+    outcomes = run_kit(pytester, body)["TestHalfThrottled"]
+    assert failed(outcomes) == {"test_optional_protocols_are_implemented_whole"}
 
 
 def test_webhook_checks_are_skipped_for_a_connector_without_webhooks(

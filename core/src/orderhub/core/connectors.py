@@ -293,6 +293,79 @@ class CrmConnector(Connector, Protocol):
     async def upsert_customer(self, payload: Mapping[str, Any]) -> ExternalRef: ...
 
 
+# ------------------------------------------------------------------- optional protocols
+#
+# Methods the hub calls when a connector has them, outside any capability. A connector
+# claims a protocol by defining any of its members, and must then implement all of them
+# (the conformance kit checks it).
+
+
+@runtime_checkable
+class TrackingUpdater(Protocol):
+    """Optional for a channel with PUSH_FULFILLMENT: correct a confirmed fulfillment.
+
+    When an operator changes the carrier or tracking number of a shipment the channel was
+    already told about, the hub queues an ``update_tracking`` outbox row and calls this with
+    the id `push_fulfillment` returned (its ``ExternalRef.id``). A channel without it gets
+    no call: the row is dead-lettered saying the connector cannot update tracking details.
+    """
+
+    async def update_tracking(self, fulfillment_ref: str, notice: FulfillmentNotice) -> None: ...
+
+
+class ThrottleReport(Protocol):
+    """A provider's rate budget as it last reported it (Shopify's cost bucket)."""
+
+    @property
+    def maximum_available(self) -> float: ...
+    @property
+    def currently_available(self) -> float: ...
+    @property
+    def restore_rate(self) -> float:
+        """Points per second."""
+        ...
+
+    @property
+    def observed_at(self) -> float:
+        """When it was reported, in ``time.monotonic()`` seconds."""
+        ...
+
+
+THROTTLE_REPORT_FIELDS = (
+    "maximum_available",
+    "currently_available",
+    "restore_rate",
+    "observed_at",
+)
+"""The fields the hub fills when it builds the status ``observe_throttle`` takes."""
+
+
+@runtime_checkable
+class SharedRateBudget(Protocol):
+    """Optional, any kind: take part in the hub's rate budget shared by every worker.
+
+    After each call the hub publishes ``throttle_status`` (None before the provider reported
+    anything); before a call it hands the level every worker has seen to
+    ``observe_throttle(status)``. ``status`` must be annotated with a type the hub can build
+    with ``msgspec.convert`` from the `THROTTLE_REPORT_FIELDS` (a msgspec Struct with those
+    fields): that annotation tells the hub what to build. Without the protocol a connector
+    is called without a shared budget, held back only by the provider's own 429s.
+    """
+
+    @property
+    def throttle_status(self) -> ThrottleReport | None: ...
+
+    def observe_throttle(self, status: Any) -> None: ...
+
+
+OPTIONAL_PROTOCOLS: dict[type, tuple[str, ...]] = {
+    TrackingUpdater: ("update_tracking",),
+    SharedRateBudget: ("throttle_status", "observe_throttle"),
+}
+"""Every optional protocol with its members: the hub calls nothing else outside
+`CAPABILITY_METHODS` and the `Connector` protocol itself."""
+
+
 KIND_PROTOCOLS: dict[ConnectorKind, type] = {
     ConnectorKind.CHANNEL: ChannelConnector,
     ConnectorKind.CARRIER: CarrierConnector,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import typing
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -18,8 +19,12 @@ from orderhub.core.connection import SettingsError, decode_settings
 from orderhub.core.connectors import (
     CAPABILITY_METHODS,
     KIND_PROTOCOLS,
+    OPTIONAL_PROTOCOLS,
+    THROTTLE_REPORT_FIELDS,
     Capability,
     ConnectorKind,
+    SharedRateBudget,
+    TrackingUpdater,
     WebhookReceiver,
     WebhookRequest,
 )
@@ -167,6 +172,80 @@ def protocol_problems(connector_class: type) -> list[str]:
         inspect.signature(connector_class).bind(object(), http=None)
     except (TypeError, ValueError):
         problems.append("the constructor must accept (connection, *, http=None)")
+    return problems
+
+
+def _member_problems(connector_class: type, protocol: type, name: str) -> list[str]:
+    """How one member of an optional protocol differs from the protocol's declaration."""
+    specification = inspect.getattr_static(protocol, name)
+    implementation = getattr(connector_class, name)
+    where = f"{name} ({protocol.__name__})"
+    if isinstance(specification, property):
+        if callable(implementation) and not isinstance(
+            inspect.getattr_static(connector_class, name), property
+        ):
+            return [f"{where} must be a property or an attribute, not a method"]
+        return []
+    if not callable(implementation):
+        return [f"{where} must be a method"]
+    wants_async = inspect.iscoroutinefunction(specification)
+    if inspect.iscoroutinefunction(implementation) != wants_async:
+        return [f"{where} must be declared with `{'async def' if wants_async else 'def'}`"]
+    if not _accepts_call_of(implementation, specification):
+        return [
+            f"{name}{_bare(implementation)} does not accept the calls of "
+            f"{protocol.__name__}.{name}{_bare(specification)}"
+        ]
+    return []
+
+
+def _status_problems(connector_class: type) -> list[str]:
+    """Whether the hub can build the status `observe_throttle` takes from its annotation."""
+    cls: Any = connector_class  # claims SharedRateBudget: optional_problems checked it
+    try:
+        hints = typing.get_type_hints(cls.observe_throttle)
+    except Exception as exc:
+        return [f"observe_throttle's annotations do not resolve ({exc})"]
+    status_type = hints.get("status")
+    if not isinstance(status_type, type):
+        return ["observe_throttle(status) must annotate `status` with the status type to build"]
+    try:
+        msgspec.convert({field: 1.0 for field in THROTTLE_REPORT_FIELDS}, status_type)
+    except (msgspec.ValidationError, TypeError) as exc:
+        return [
+            f"observe_throttle's status type {status_type.__name__} cannot be built from "
+            f"{', '.join(THROTTLE_REPORT_FIELDS)}: {exc}"
+        ]
+    return []
+
+
+def optional_problems(connector_class: type) -> list[str]:
+    """How the class falls short of the optional protocols it claims (``OPTIONAL_PROTOCOLS``).
+
+    Defining any member of one claims it: then every member must be there, sync or async
+    and accepting the calls as the protocol declares them.
+    """
+    problems: list[str] = []
+    for protocol, names in OPTIONAL_PROTOCOLS.items():
+        present = [name for name in names if hasattr(connector_class, name)]
+        if not present:
+            continue
+        missing = [name for name in names if name not in present]
+        if missing:
+            problems.append(
+                f"implements {', '.join(present)} of {protocol.__name__} but not "
+                + ", ".join(missing)
+            )
+        for name in present:
+            problems += _member_problems(connector_class, protocol, name)
+        if protocol is SharedRateBudget and "observe_throttle" in present:
+            problems += _status_problems(connector_class)
+        if protocol is TrackingUpdater and Capability.PUSH_FULFILLMENT not in getattr(
+            connector_class, "capabilities", ()
+        ):
+            problems.append(
+                "update_tracking corrects a confirmed fulfillment: it needs push_fulfillment"
+            )
     return problems
 
 

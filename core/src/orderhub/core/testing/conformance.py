@@ -188,6 +188,10 @@ class ConnectorConformance:
             problems.append("an instance is not a orderhub.core.connectors.Connector")
         _fail(problems, f"{cls.__qualname__}:")
 
+    def test_optional_protocols_are_implemented_whole(self) -> None:
+        cls = self.connector_under_test()
+        _fail(checks.optional_problems(cls), f"{cls.__qualname__}:")
+
     def test_entry_point_registers_the_connector(self) -> None:
         cls = self.connector_under_test()
         if not self.entry_point:

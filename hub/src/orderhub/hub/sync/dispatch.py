@@ -24,7 +24,7 @@ the revocation's reason, to be replayed once access is back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
 import msgspec
@@ -34,11 +34,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orderhub.core.connectors import (
     CancellationNotice,
     Capability,
+    ChannelConnector,
     FulfillmentNotice,
     PermanentError,
     RefundNotice,
     StockUpdate,
+    TrackingUpdater,
     TransientError,
+    WmsConnector,
 )
 from orderhub.hub.allocation import availability
 from orderhub.hub.errors import Conflict
@@ -61,23 +64,62 @@ def _stock_updates(payload: dict[str, Any]) -> list[StockUpdate]:
     return [msgspec.convert(payload, StockUpdate)]
 
 
+Send = Callable[[Hub, str, Any, Any], Awaitable[Any]]
+"""Calls the connector (hub, connection id, connector, argument); returns what it answered."""
+
+
 class Operation(NamedTuple):
     capability: Capability
     argument: Callable[[dict[str, Any]], Any]
     """Turns the stored payload into the connector method's argument."""
+    send: Send
+    """The connector method the operation is named after (in core's `CAPABILITY_METHODS`
+    or an optional protocol), called through the protocol that declares it."""
+
+
+def _channel(call: Callable[[ChannelConnector, Any], Awaitable[Any]]) -> Send:
+    return lambda hub, connection_id, connector, argument: call(connector, argument)
+
+
+async def _update_tracking(
+    hub: Hub, connection_id: str, connector: TrackingUpdater, update: Any
+) -> Any:
+    return await tracking_updates.send(hub, connection_id, connector, update)
+
+
+async def _send_fulfillment_order(
+    hub: Hub, connection_id: str, connector: WmsConnector, payload: dict[str, Any]
+) -> Any:
+    return await connector.send_fulfillment_order(payload)
 
 
 OPERATIONS: dict[str, Operation] = {
-    "push_stock": Operation(Capability.PUSH_STOCK, _stock_updates),
+    "push_stock": Operation(
+        Capability.PUSH_STOCK,
+        _stock_updates,
+        _channel(lambda connector, updates: connector.push_stock(updates)),
+    ),
     "push_fulfillment": Operation(
-        Capability.PUSH_FULFILLMENT, lambda p: msgspec.convert(p, FulfillmentNotice)
+        Capability.PUSH_FULFILLMENT,
+        lambda p: msgspec.convert(p, FulfillmentNotice),
+        _channel(lambda connector, notice: connector.push_fulfillment(notice)),
     ),
     "push_cancellation": Operation(
-        Capability.PUSH_CANCELLATION, lambda p: msgspec.convert(p, CancellationNotice)
+        Capability.PUSH_CANCELLATION,
+        lambda p: msgspec.convert(p, CancellationNotice),
+        _channel(lambda connector, notice: connector.push_cancellation(notice)),
     ),
-    "push_refund": Operation(Capability.PUSH_REFUND, lambda p: msgspec.convert(p, RefundNotice)),
-    tracking_updates.OPERATION: Operation(Capability.PUSH_FULFILLMENT, tracking_updates.decode),
-    "send_fulfillment_order": Operation(Capability.SEND_FULFILLMENT_ORDERS, dict),
+    "push_refund": Operation(
+        Capability.PUSH_REFUND,
+        lambda p: msgspec.convert(p, RefundNotice),
+        _channel(lambda connector, notice: connector.push_refund(notice)),
+    ),
+    tracking_updates.OPERATION: Operation(
+        Capability.PUSH_FULFILLMENT, tracking_updates.decode, _update_tracking
+    ),
+    "send_fulfillment_order": Operation(
+        Capability.SEND_FULFILLMENT_ORDERS, dict, _send_fulfillment_order
+    ),
 }
 
 
@@ -156,10 +198,7 @@ async def _send(hub: Hub, row: Any) -> str:
     connector = hub.connector(row.connection_id)
     try:
         async with ratelimit.budget(hub, row.connection_id, row.operation):
-            if row.operation == tracking_updates.OPERATION:
-                value = await tracking_updates.send(hub, row.connection_id, connector, argument)
-            else:
-                value = await getattr(connector, row.operation)(argument)
+            value = await operation.send(hub, row.connection_id, connector, argument)
     except TransientError as exc:
         return await WORK.retry_later(hub, row, str(exc), exc.retry_after)
     except PermanentError as exc:
