@@ -31,6 +31,7 @@ from orderhub.core.connectors import (
     WebhookRequest,
 )
 from orderhub.core.events import InboundChange
+from orderhub.core.http_retry import is_transient_status, retry_after_seconds
 from orderhub.core.money import MoneyError
 
 # Header names as the hub passes them: lower-case.
@@ -138,11 +139,10 @@ class AcmeChannel:
             raise TransientError(f"Acme {method} {path} timed out") from exc
         except httpx.TransportError as exc:
             raise TransientError(f"Acme {method} {path} failed: {exc}") from exc
-        if response.status_code == 429 or response.status_code >= 500:
-            retry_after = response.headers.get("retry-after")
+        if is_transient_status(response.status_code):
             raise TransientError(
                 f"Acme {method} {path} answered {response.status_code}",
-                retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+                retry_after=retry_after_seconds(response.headers.get("retry-after")),
             )
         if response.status_code >= 400:
             try:

@@ -9,8 +9,6 @@ connector, which knows its error shape.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar, overload
 
 import httpx
@@ -18,6 +16,7 @@ import msgspec
 
 from orderhub.core.connection import Connection
 from orderhub.core.connectors import PermanentError, TransientError
+from orderhub.core.http_retry import is_transient_status, retry_after_seconds
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
@@ -27,24 +26,6 @@ T = TypeVar("T")
 def new_client() -> httpx.AsyncClient:
     """The client a connector makes for itself when the hub does not hand one in."""
     return httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, follow_redirects=False)
-
-
-def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a `Retry-After` header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    return max(seconds, 0.0)
 
 
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -79,7 +60,7 @@ async def send(
 
 def raise_if_transient(response: httpx.Response, describe: Callable[[httpx.Response], str]) -> None:
     """429 and 5xx mean "later": raise `TransientError`, honouring `Retry-After`."""
-    if response.status_code == 429 or response.status_code >= 500:
+    if is_transient_status(response.status_code):
         raise TransientError(
             f"HTTP {response.status_code}: {describe(response)}",
             retry_after=retry_after_seconds(response.headers.get("retry-after")),

@@ -19,6 +19,7 @@ from orderhub.connectors.shopify.ids import to_gid
 from orderhub.connectors.shopify.settings import ShopifySettings
 from orderhub.connectors.shopify.throttle import CostBudget, ThrottleStatus
 from orderhub.core.connectors import PermanentError, TransientError
+from orderhub.core.http_retry import TOO_MANY_REQUESTS, is_transient_status, retry_after_seconds
 
 _DECODER = msgspec.json.Decoder(float_hook=Decimal)
 _TRANSIENT_CODES = {"THROTTLED", "INTERNAL_SERVER_ERROR"}
@@ -53,11 +54,9 @@ def _code(error: Any) -> str | None:
 
 
 def _retry_after(response: httpx.Response) -> float:
-    value = response.headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else 1.0
-    except ValueError:
-        return 1.0
+    """Shopify's Retry-After; one second when it gave none we can read."""
+    seconds = retry_after_seconds(response.headers.get("retry-after"))
+    return 1.0 if seconds is None else seconds
 
 
 def user_errors(payload: Mapping[str, Any] | None, operation: str, key: str = "userErrors") -> None:
@@ -141,11 +140,11 @@ class GraphQLClient:
 
     def _interpret(self, operation: str, response: httpx.Response) -> dict[str, Any]:
         status = response.status_code
-        if status == 429:
+        if status == TOO_MANY_REQUESTS:
             raise TransientError(
                 f"{operation}: HTTP 429 Too Many Requests", retry_after=_retry_after(response)
             )
-        if status >= 500:
+        if is_transient_status(status):
             raise TransientError(f"{operation}: Shopify answered HTTP {status}")
         if status >= 400:
             raise PermanentError(
