@@ -245,3 +245,22 @@ def test_registries_collect_in_registration_order() -> None:
     assert manager.routing_rules() == ["cheapest", "nearest"]
     assert manager.checks() == []
     assert manager.connectors() == {}
+
+
+def test_info_lists_the_actions_each_plugin_registers() -> None:
+    class Tag:
+        name = "tag"
+
+        def run(self, order: object, params: object) -> None:
+            return None
+
+    manager = PluginManager()
+    manager.register_builtin(
+        _builtin(orderhub_register_actions=lambda register: register(Tag())), "tagger"
+    )
+    manager.register_builtin(
+        _builtin(orderhub_register_checks=lambda register: register("a")), "checker"
+    )
+    rows = {row.name: row for row in manager.info()}
+    assert rows["tagger"].actions == ["tag"]
+    assert rows["checker"].actions == []

@@ -101,7 +101,16 @@ def orderhub_register_routing_rules(register: RoutingRuleRegistrar) -> None:
 
 @hookspec
 def orderhub_register_actions(register: ActionRegistrar) -> None:
-    """Register automation actions (``orderhub.core.extensions.AutomationAction``) for triggers."""
+    """Register automation actions (``orderhub.core.extensions.AutomationAction``) by calling
+    ``register(action)`` with an instance.
+
+    An action has a ``name`` and ``run(order, params)`` (or an awaitable of it). Nothing runs
+    actions yet: the hub collects them and lists each plugin's action names in
+    ``GET /plugins`` (and ``orderhub plugins``), so an installation can see what automation
+    its plugins bring. The hook is kept, not removed, because automation is one of the next
+    areas (issue 9) and plugins written now keep working when triggers arrive; its contract
+    (an instance with ``name`` and ``run``) is what triggers will call.
+    """
 
 
 @hookspec

@@ -29,6 +29,8 @@ class PluginInfo(msgspec.Struct, frozen=True, kw_only=True):
     enabled: bool
     hooks: list[str] = []
     connectors: list[str] = []
+    actions: list[str] = []
+    """Names of the automation actions it registers (``orderhub_register_actions``)."""
 
 
 class PluginManager:
@@ -135,6 +137,14 @@ class PluginManager:
     def actions(self) -> list[AutomationAction]:
         return cast(list[AutomationAction], self._collect("orderhub_register_actions"))
 
+    def _action_names(self, plugin: Any) -> list[str]:
+        impl = getattr(plugin, "orderhub_register_actions", None)
+        if impl is None:
+            return []
+        collected: list[AutomationAction] = []
+        impl(register=collected.append)
+        return sorted(getattr(action, "name", None) or repr(action) for action in collected)
+
     def info(self) -> list[PluginInfo]:
         """Every known plugin, loaded or blocked, with its distribution and version."""
         connectors = self.connectors()
@@ -161,6 +171,7 @@ class PluginManager:
                     )
                     if connectors
                     else [],
+                    actions=self._action_names(plugin) if plugin is not None else [],
                 )
             )
         return rows
