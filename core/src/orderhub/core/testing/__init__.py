@@ -2,7 +2,9 @@
 
 ``ConnectorConformance`` is the base class of the kit (see ``conformance``); the helpers build
 connections and connectors and sign, tamper with and strip webhook requests (see ``helpers``);
-``checks`` holds the individual checks as functions returning readable problems.
+``checks`` holds the individual checks as functions returning readable problems; ``fakes``
+holds recording connectors (``FakeChannel``, ``FakeCarrier``, ``FakeWms``), a plugin that
+records notifications (``RecordingPlugin``) and ``connector_plugin`` to register classes.
 
 Names are imported on first use, so that loading the pytest plugin (``orderhub.core.testing.
 plugin``, registered for every pytest run through the ``pytest11`` entry point) stays cheap.
@@ -15,6 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from orderhub.core.testing.conformance import ConnectorConformance
+    from orderhub.core.testing.fakes import (
+        FakeCarrier,
+        FakeChannel,
+        FakeConnector,
+        FakeWms,
+        RecordingPlugin,
+        connector_plugin,
+    )
     from orderhub.core.testing.helpers import (
         build_connector,
         inbound_event,
@@ -29,6 +39,12 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "ConnectorConformance": "orderhub.core.testing.conformance",
+    "FakeCarrier": "orderhub.core.testing.fakes",
+    "FakeChannel": "orderhub.core.testing.fakes",
+    "FakeConnector": "orderhub.core.testing.fakes",
+    "FakeWms": "orderhub.core.testing.fakes",
+    "RecordingPlugin": "orderhub.core.testing.fakes",
+    "connector_plugin": "orderhub.core.testing.fakes",
     "build_connector": "orderhub.core.testing.helpers",
     "inbound_event": "orderhub.core.testing.helpers",
     "make_connection": "orderhub.core.testing.helpers",
@@ -42,6 +58,12 @@ _EXPORTS = {
 
 __all__ = [
     "ConnectorConformance",
+    "FakeCarrier",
+    "FakeChannel",
+    "FakeConnector",
+    "FakeWms",
+    "RecordingPlugin",
+    "connector_plugin",
     "build_connector",
     "inbound_event",
     "make_connection",
