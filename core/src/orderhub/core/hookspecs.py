@@ -124,7 +124,24 @@ def orderhub_order_changed(event: OrderChanged) -> Awaitable[None] | None:
 
 @hookspec
 def orderhub_stock_changed(event: StockChanged) -> Awaitable[None] | None:
-    """Called after stock at one location changed for one SKU (on hand or reserved)."""
+    """Called after on-hand stock of one SKU at one location changed, once committed.
+
+    Emitted today for every on-hand change made through the hub's stock service, which
+    writes a ledger row of one of these kinds:
+
+    - ``adjustment``: ``POST /stock/{sku}/{location}/adjustments``, the console, short picks;
+    - ``set``: ``PUT /stock/{sku}/{location}`` (also when only the safety stock changes) and
+      spreadsheet stock imports;
+    - ``count``: ``POST /stock/counts`` and stock levels a channel reports;
+    - ``receipt``: ``POST /stock/{sku}/{location}/receipts``;
+    - ``transfer_in``: the receiving side of ``POST /stock/transfers`` when the units
+      arrive at once;
+    - ``shipment`` of units that were never reserved.
+
+    Not emitted (yet): changes of reserved units alone (allocation, release, cancellation),
+    the sending side of a transfer, and shipments that consume reservations. ``event``
+    carries the level after the change: ``on_hand``, ``reserved`` and ``available``.
+    """
 
 
 @hookspec
