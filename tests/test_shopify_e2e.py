@@ -937,7 +937,7 @@ async def test_cancellation_and_refund_decided_in_orderhub_reach_shopify(
     }
     assert {row.status for row in sent.values()} == {"done"}
     assert sent["push_refund"].result == {"id": "gid://shopify/Refund/929361473", "url": None}
-    # The released reservations went back on sale at the store.
+    # The freed reservations went back on sale at the store.
     latest = {q["inventoryItemId"]: q["quantity"] for q in quantities_set(eu)}
     assert sorted(latest.values()) == [5, 10]
 

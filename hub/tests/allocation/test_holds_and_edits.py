@@ -1,4 +1,4 @@
-"""Holds (listed, placed, released with who and why), edits before release, re-routes and the
+"""Holds (listed, placed, cleared with who and why), edits before release, re-routes and the
 routing simulator, through the API on both backends."""
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ async def get(client: Any, tokens: dict[str, str], order_id: str) -> dict[str, A
 # ------------------------------------------------------------------------------ holds
 
 
-async def test_checks_hold_and_release_allocates_with_who_and_why(client, tokens, hub, world):
+async def test_checks_hold_and_clearing_allocates_with_who_and_why(client, tokens, hub, world):
     await set_stock(hub, {("TEE", "PAR-WH"): 5, ("TEE", "MRS-WH"): 0})
     body = order_body(("TEE", 2), connection="phone", financial_status="pending")
     del body["shipping_address"]["postal_code"]
@@ -113,10 +113,10 @@ async def test_checks_hold_and_release_allocates_with_who_and_why(client, tokens
     url = f"/orders/{order['id']}/holds/{holds['address']['id']}/release"
     second = await client.post(url, json={"note": "customer gave it by phone"}, headers=operator)
     assert second.status_code == 200, second.text
-    released = second.json()
-    assert released["status"] == "allocated"
+    cleared = second.json()
+    assert cleared["status"] == "allocated"
     assert await active_reservations(hub, order["id"]) == {("TEE", "PAR-WH"): 2}
-    by_reason = {hold["reason"]: hold for hold in released["holds"]}
+    by_reason = {hold["reason"]: hold for hold in cleared["holds"]}
     assert by_reason["payment"]["released_by"] == "user:test-operator"
     assert by_reason["payment"]["release_note"] == "paid by bank transfer"
     entries = [
@@ -156,7 +156,7 @@ async def test_cancelling_a_held_order_closes_its_holds(client, tokens, hub, wor
     assert entry["detail"]["holds_closed"] == 1
 
 
-async def test_bad_hold_releases_change_nothing(client, tokens, hub, world):
+async def test_bad_hold_clearings_change_nothing(client, tokens, hub, world):
     await set_stock(hub, {("TEE", "PAR-WH"): 5, ("TEE", "MRS-WH"): 0})
     order = await place(
         client, tokens, order_body(("TEE", 1), connection="phone", financial_status="pending")
@@ -187,7 +187,7 @@ async def test_bad_hold_releases_change_nothing(client, tokens, hub, world):
     assert await snapshot(hub) == before
 
 
-async def test_manual_hold_keeps_reservations_until_released(client, tokens, hub, world):
+async def test_manual_hold_keeps_reservations_until_cleared(client, tokens, hub, world):
     await set_stock(hub, {("TEE", "PAR-WH"): 5, ("TEE", "MRS-WH"): 0})
     order = await place(client, tokens, order_body(("TEE", 2), connection="phone"))
     headers = auth(tokens["operator"])
@@ -199,10 +199,10 @@ async def test_manual_hold_keeps_reservations_until_released(client, tokens, hub
     (hold,) = held.json()["holds"]
     assert (hold["reason"], hold["source"]) == ("manual", "user:test-operator")
     assert await active_reservations(hub, order["id"]) == {("TEE", "PAR-WH"): 2}
-    released = await client.post(
+    cleared = await client.post(
         f"/orders/{order['id']}/holds/{hold['id']}/release", json={"note": "go"}, headers=headers
     )
-    assert released.json()["status"] == "allocated"
+    assert cleared.json()["status"] == "allocated"
     assert await active_reservations(hub, order["id"]) == {("TEE", "PAR-WH"): 2}
 
 
@@ -249,7 +249,7 @@ async def test_edit_quantities_and_cancel_a_line_reservations_follow(client, tok
     assert edited["version"] > order["version"]
 
 
-async def test_edit_address_releases_the_address_hold_and_allocates(client, tokens, hub, world):
+async def test_edit_address_clears_the_address_hold_and_allocates(client, tokens, hub, world):
     await set_stock(hub, {("TEE", "PAR-WH"): 5, ("TEE", "MRS-WH"): 0})
     body = order_body(("TEE", 1), connection="phone")
     body["shipping_address"]["postal_code"] = "7500"

@@ -209,7 +209,7 @@ def test_orders_list_filters_update_in_place(page: Any, console: Console) -> Non
     assert "HOLD-1" in page.locator("#results tbody").inner_text()
 
 
-def test_release_a_hold(page: Any, console: Console) -> None:
+def test_clear_a_hold(page: Any, console: Console) -> None:
     sign_in(page, console, "operator")
     page.goto(f"{console.base_url}/console/orders?status=on_hold")
     page.get_by_role("link", name="HOLD-1").click()

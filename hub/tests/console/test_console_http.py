@@ -249,7 +249,7 @@ async def test_stock_transfer_moves_units_and_refuses_more_than_on_hand(
         )
 
 
-async def test_release_a_hold_allocates_the_order(client: Any, world: Any, hub: Any) -> None:
+async def test_clearing_a_hold_allocates_the_order(client: Any, world: Any, hub: Any) -> None:
     token = await sign_in(client, "operator")
     order_id = world.orders["HOLD-1"]
     page = await client.get(f"/console/orders/{order_id}")
@@ -355,7 +355,7 @@ async def test_item_page_shows_what_each_channel_may_sell(client: Any, world: An
     assert "stock unknown at WH2" in row
 
 
-async def test_bulk_release_holds(client: Any, world: Any, hub: Any) -> None:
+async def test_bulk_clear_holds(client: Any, world: Any, hub: Any) -> None:
     token = await sign_in(client, "operator")
     ids = [world.orders["HOLD-1"], world.orders["ALLOC-1"]]
     answer = await client.post(

@@ -17,7 +17,7 @@ from orderhub.hub.stock import service as stock
 from orderhub.hub.stock.reservations import (
     ReservationRequest,
     consume,
-    release_for_order,
+    free_order_reservations,
     reserve,
 )
 from orderhub.hub.store.tables import OrderRow, ReservationRow, StockLevelRow
@@ -129,14 +129,14 @@ async def test_reservations_across_processes_never_oversell(hub, database_url):
     assert on_hand == 30
 
 
-async def test_release_and_consume_keep_ledger_and_levels_in_step(hub):
+async def test_free_and_consume_keep_ledger_and_levels_in_step(hub):
     item_id, location_id = await _seed(hub, on_hand=10)
     assert await _reserve_one(hub.sessions, "ord_a", item_id, location_id, 4)
     assert await _reserve_one(hub.sessions, "ord_b", item_id, location_id, 5)
     assert not await _reserve_one(hub.sessions, "ord_c", item_id, location_id, 2)
 
     async with hub.transaction() as session:
-        assert await release_for_order(session, "ord_a") == 4
+        assert await free_order_reservations(session, "ord_a") == 4
     async with hub.transaction() as session:
         assert await consume(session, "ord_b", "l1", location_id, 3) == 3
 

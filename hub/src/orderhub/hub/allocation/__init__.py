@@ -7,7 +7,7 @@ overselling, and every channel is told how much it may sell.
   took the stock first), line quantities, status, history, trace and delivery promise;
 - `policy`: each connection's routing, availability, checks and substitution settings;
 - `availability`: per-channel quantities (ATP) queued as coalesced outbox pushes;
-- `holds`, `edits`, `receipts`: releasing holds, editing orders before release, incoming
+- `holds`, `edits`, `receipts`: clearing holds, editing orders before release, incoming
   stock, receipts that fill backorders, transfers and counts;
 - `controllers`: the HTTP endpoints.
 

@@ -12,11 +12,11 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from orderhub.core.model import HoldReason, Order
 from orderhub.hub.allocation import edits, holds, receipts, release, simulate
 from orderhub.hub.allocation.schemas import (
+    ClearHoldIn,
     CountIn,
     CountOut,
     HoldIn,
     HoldList,
-    HoldReleaseIn,
     IncomingIn,
     IncomingList,
     IncomingOut,
@@ -102,22 +102,22 @@ class OrderAllocationController(Controller):
         "/holds/{hold_id:str}/release",
         guards=[WRITE_ORDERS],
         status_code=200,
-        dto=StrictBody[HoldReleaseIn],
+        dto=StrictBody[ClearHoldIn],
         return_dto=None,
         summary="Release a hold; with none left the order is allocated",
         responses=error_responses(400, 403, 404, 409),
     )
-    async def release_hold(
+    async def clear_hold(
         self,
         hub: HubDep,
         request: AnyRequest,
         order_id: FromPath[str],
         hold_id: FromPath[str],
-        data: JSONBody[HoldReleaseIn],
+        data: JSONBody[ClearHoldIn],
     ) -> Order:
         """404 `unknown_hold` when the order has no such hold; 409 `hold_already_released`."""
         async with hub.transaction() as session:
-            return await holds.release_hold(
+            return await holds.clear_hold(
                 hub, session, order_id, hold_id, actor=user_actor(request), note=data.note
             )
 

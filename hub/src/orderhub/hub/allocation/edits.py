@@ -7,7 +7,7 @@ editable (pending, on hold, allocated, partially allocated, backordered): a rele
 shipped order, or a line with shipped units, is a 409.
 
 After an edit every reservation and preorder of the order is given back, the holds that the
-checks or routing placed are released (they are decided again), and — unless an operator's
+checks or routing placed are cleared (they are decided again), and — unless an operator's
 hold remains — the checks and routing run again, as for a new order. The history has one
 `edited` entry with what changed and the version it applied to.
 
@@ -129,7 +129,7 @@ def _shipping(edit: OrderEditIn, currency: str) -> list[ShippingLine] | None:
     return [ShippingLine(title=edit.shipping.title, code=edit.shipping.code, price=price)]
 
 
-async def _release_automatic_holds(session: AsyncSession, rows: OrderRows, actor: Actor) -> None:
+async def _clear_automatic_holds(session: AsyncSession, rows: OrderRows, actor: Actor) -> None:
     for hold in rows.active_holds:
         if hold.source.startswith(AUTOMATIC_HOLD_SOURCES):
             hold.released_at = utcnow()
@@ -228,7 +228,7 @@ async def edit_order(
         {"from_version": from_version, "changes": changed},
         edit.reason,
     )
-    await _release_automatic_holds(session, rows, actor)
+    await _clear_automatic_holds(session, rows, actor)
     await _run_again(hub, session, rows, actor, "edit")
     return rows.order()
 

@@ -62,7 +62,7 @@ from orderhub.hub.catalog.service import item_from_row
 from orderhub.hub.ids import new_id
 from orderhub.hub.orders import service
 from orderhub.hub.orders.mapping import line_from_row, order_from_rows
-from orderhub.hub.stock.reservations import ReservationRequest, release_for_order, reserve_all
+from orderhub.hub.stock.reservations import ReservationRequest, free_order_reservations, reserve_all
 from orderhub.hub.store.tables import ItemRow, OrderHoldRow, OrderLineRow, OrderRow
 from orderhub.hub.store.types import utcnow
 
@@ -134,17 +134,17 @@ async def hold_order(
 async def give_back(
     session: AsyncSession, rows: OrderRows, *, line_ids: set[str] | None = None
 ) -> int:
-    """Release the order's reservations and preorders (or some lines'); units given back.
+    """Free the order's reservations and preorders (or some lines'); units given back.
 
     The lines' allocated and backordered counts go to zero for those lines.
     """
-    released = await release_for_order(session, rows.id, line_ids=line_ids)
-    released += await preorders.release_for_order(session, rows.id, line_ids=line_ids)
+    freed = await free_order_reservations(session, rows.id, line_ids=line_ids)
+    freed += await preorders.free_for_order(session, rows.id, line_ids=line_ids)
     for line in rows.lines:
         if line_ids is None or line.id in line_ids:
             line.quantity_allocated = 0
             line.quantity_backordered = 0
-    return released
+    return freed
 
 
 # ------------------------------------------------------------------------------ outcome
@@ -551,7 +551,7 @@ async def allocate(
     policies: Policies = hub.policies
     policy = policies.for_connection(rows.row.connection_id)
     if any(line.quantity_backordered for line in rows.lines):
-        await preorders.release_for_order(session, rows.id)  # preorders exist only then
+        await preorders.free_for_order(session, rows.id)  # preorders exist only then
         for line in rows.lines:
             line.quantity_backordered = 0
     include = {force_location} if force_location else set()

@@ -1,8 +1,9 @@
-"""Holds: listing the ones that stop orders, placing one by hand, releasing one.
+"""Holds: listing the ones that stop orders, placing one by hand, clearing one.
 
-Releasing a hold records who released it and why. When the order's last hold is released,
-the order goes back to pending and is allocated with the stock there is now (a held order
-reserves nothing new while it waits). Checks do not run again on release: releasing is an
+Clearing a hold records who cleared it and why (stored as `released_at`, `released_by`,
+`release_note`, the words clients see). When the order's last hold is cleared, the order
+goes back to pending and is allocated with the stock there is now (a held order reserves
+nothing new while it waits). Checks do not run again when a hold is cleared: clearing is an
 operator's decision about that reason.
 """
 
@@ -96,11 +97,11 @@ async def place_manual_hold(
     return rows.order()
 
 
-async def release_hold(
+async def clear_hold(
     hub: Hub, session: AsyncSession, order_id: str, hold_id: str, *, actor: Actor, note: str
 ) -> Order:
-    """Release one hold (404 if the order has no such hold, 409 if already released); with
-    no hold left, allocate the order."""
+    """Clear one hold (404 if the order has no such hold, 409 if already cleared); with no
+    hold left, allocate the order."""
     rows = await engine.lock_order(session, order_id)
     hold = next((h for h in rows.holds if h.id == hold_id), None)
     if hold is None:

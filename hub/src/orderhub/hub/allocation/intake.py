@@ -28,7 +28,7 @@ An order whose plan needs more than that — substitutes for short lines, units 
 incoming stock — is allocated by `engine.allocate` after the batch's reservations, in the
 same transaction.
 
-A held order reserves nothing: when its last hold is released (`holds.release_hold`) it is
+A held order reserves nothing: when its last hold is cleared (`holds.clear_hold`) it is
 allocated with the stock there is then.
 """
 

@@ -55,11 +55,11 @@ async def open_preorders(
     return list(await session.scalars(query))
 
 
-async def release_for_order(
+async def free_for_order(
     session: AsyncSession, order_id: str, *, line_ids: Iterable[str] | None = None
 ) -> int:
-    """Give back an order's open preorders (or those of some lines); units released."""
-    released = 0
+    """Give back an order's open preorders (or those of some lines); units freed."""
+    freed = 0
     for preorder in await open_preorders(session, order_id, line_ids=line_ids):
         await session.execute(
             sa.update(INCOMING)
@@ -67,6 +67,6 @@ async def release_for_order(
             .values(promised=INCOMING.c.promised - preorder.quantity)
         )
         preorder.status = "released"
-        released += preorder.quantity
+        freed += preorder.quantity
     await session.flush()
-    return released
+    return freed

@@ -35,9 +35,9 @@ class HoldIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     detail: Note
 
 
-class HoldReleaseIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class ClearHoldIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     note: Note
-    """Why it may proceed: kept with who released it."""
+    """Why it may proceed: kept with who cleared the hold."""
 
 
 # ------------------------------------------------------------------------------ edits

@@ -190,7 +190,7 @@ async def load_snapshot(
     with no `policy`, at every active location (see `Snapshot.view`).
 
     `add_back` ((SKU, location) -> units) counts units as available again: a simulation of a
-    re-route gives the order's own reservations back this way without releasing them.
+    re-route gives the order's own reservations back this way without freeing them.
     """
     wanted = sorted(set(skus))
     # One round trip: every active location, with the levels of the wanted SKUs there.

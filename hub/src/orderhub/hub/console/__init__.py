@@ -44,7 +44,7 @@ def console_routes() -> list[Router]:
             orders.bulk,
             orders.order_page,
             orders.cancel_one,
-            orders.release_hold,
+            orders.clear_hold,
             orders.reroute,
             orders.edit_address,
             stock.stock_list,

@@ -295,7 +295,10 @@ async def _bulk_cancel(
 
 def bulk_actions() -> dict[str, tuple[str, Any]]:
     """Bulk action name -> (label, handler(hub, request, order_id, reason))."""
-    return {"release_holds": ("Release holds", _bulk_release), "cancel": ("Cancel", _bulk_cancel)}
+    return {
+        "release_holds": ("Release holds", _bulk_clear_holds),
+        "cancel": ("Cancel", _bulk_cancel),
+    }
 
 
 async def _locations(hub: Hub) -> list[Any]:
@@ -303,33 +306,33 @@ async def _locations(hub: Hub) -> list[Any]:
         return [loc for loc in await list_locations(session) if loc.active]
 
 
-async def release_holds(hub: Hub, order_id: str, *, by: Actor, note: str) -> int:
-    """Release every active hold of an order with the hold service; with none left it is
-    allocated. Returns how many holds were released."""
+async def clear_holds(hub: Hub, order_id: str, *, by: Actor, note: str) -> int:
+    """Clear every active hold of an order with the hold service; with none left it is
+    allocated. Returns how many holds were cleared."""
     async with hub.transaction() as session:
         order = await service.get_order(session, order_id)
         active = [hold.id for hold in order.active_holds]
         if not active:
             raise Conflict(f"order {order.number} has no hold to release", code="no_active_hold")
         for hold_id in active:
-            await holds.release_hold(hub, session, order_id, hold_id, actor=by, note=note)
+            await holds.clear_hold(hub, session, order_id, hold_id, actor=by, note=note)
     return len(active)
 
 
-async def _bulk_release(
+async def _bulk_clear_holds(
     hub: Hub, request: Request[Any, Any, Any], order_id: str, note: str
 ) -> None:
-    await release_holds(hub, order_id, by=actor(request), note=note or "released from the console")
+    await clear_holds(hub, order_id, by=actor(request), note=note or "released from the console")
 
 
 @post("/orders/{order_id:str}/holds/{hold_id:str}/release", guards=[WRITE_ORDERS], status_code=303)
-async def release_hold(
+async def clear_hold(
     request: Request[Any, Any, Any], hub: HubDep, order_id: FromPath[str], hold_id: FromPath[str]
 ) -> Redirect:
     form = await request.form()
     note = text(form, "note", required=True, label="A note saying why it may go on")
     async with hub.transaction() as session:
-        order = await holds.release_hold(
+        order = await holds.clear_hold(
             hub, session, order_id, hold_id, actor=actor(request), note=note
         )
     return done(

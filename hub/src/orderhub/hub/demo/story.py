@@ -8,7 +8,7 @@ Nothing is written around the services:
 - orders enter through the real intake: the manual channels through `create_manual_order`
   (what `POST /orders` calls), marketplace orders through `accept_order` as the spreadsheet
   import does. The channel's checks, routing and promise decide what becomes of them;
-- held orders are dealt with as an operator would: a fraud review released, a mistyped
+- held orders are dealt with as an operator would: a fraud review cleared, a mistyped
   postal code corrected by an edit (checks and routing run again), an unpaid or duplicate
   order cancelled — or left waiting when the hold is recent;
 - allocated orders are released by the location's release rule, picked (now and then
@@ -55,7 +55,7 @@ from orderhub.core.model import (
     TrackingStatus,
 )
 from orderhub.hub.allocation.edits import edit_order
-from orderhub.hub.allocation.holds import release_hold
+from orderhub.hub.allocation.holds import clear_hold
 from orderhub.hub.allocation.intake import accept_order
 from orderhub.hub.allocation.receipts import receive
 from orderhub.hub.allocation.schemas import OrderEditIn, ReceiptIn
@@ -502,13 +502,13 @@ class Story:
                 for hold in holds:
                     await self._attempt(
                         f"release hold of {row.number}",
-                        lambda hold=hold: release_hold(
+                        lambda hold=hold: clear_hold(
                             self.hub,
                             session,
                             order_id,
                             hold.id,
                             actor=OPERATOR,
-                            note=_release_note(HoldReason(hold.reason)),
+                            note=_clearing_note(HoldReason(hold.reason)),
                         ),
                         session,
                     )
@@ -759,7 +759,7 @@ class Story:
 
 
 def _cancel_reason(reasons: set[HoldReason], draft: Draft) -> str | None:
-    """Holds no one can release: the order is cancelled, with the reason the customer hears."""
+    """Holds no one can clear: the order is cancelled, with the reason the customer hears."""
     if HoldReason.DUPLICATE in reasons:
         return "duplicate: the customer's order was keyed in twice"
     if HoldReason.PAYMENT in reasons:
@@ -775,7 +775,7 @@ def _cancel_reason(reasons: set[HoldReason], draft: Draft) -> str | None:
     return None
 
 
-def _release_note(reason: HoldReason) -> str:
+def _clearing_note(reason: HoldReason) -> str:
     if reason is HoldReason.FRAUD:
         return "checked with the customer by phone: a genuine order"
     return "reviewed: fine to go"

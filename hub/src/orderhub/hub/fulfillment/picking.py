@@ -27,7 +27,7 @@ from orderhub.hub.fulfillment.schemas import (
 from orderhub.hub.orders import service as orders
 from orderhub.hub.runtime import Hub
 from orderhub.hub.stock import service as stock
-from orderhub.hub.stock.reservations import release_units
+from orderhub.hub.stock.reservations import free_units
 from orderhub.hub.store.tables import (
     FulfillmentLineRow,
     FulfillmentRow,
@@ -189,9 +189,9 @@ async def confirm_picks(
         missing = line.quantity - found[line.line_id]
         if missing <= 0:
             continue
-        released = await release_units(session, rows.id, line.line_id, location.id, missing)
+        freed = await free_units(session, rows.id, line.line_id, location.id, missing)
         order_line = rows.line(line.line_id)
-        order_line.quantity_allocated = max(0, order_line.quantity_allocated - released)
+        order_line.quantity_allocated = max(0, order_line.quantity_allocated - freed)
         off_hand[line.sku] = await _take_off_hand(session, line, location, missing, str(actor))
         line.quantity_short += missing
         line.quantity = found[line.line_id]

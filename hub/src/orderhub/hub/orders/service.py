@@ -29,7 +29,7 @@ from orderhub.hub.errors import Conflict, HubError, InvalidInput, NotFound
 from orderhub.hub.ids import new_id
 from orderhub.hub.orders.mapping import hold_from_row, line_rows, order_from_rows, order_row
 from orderhub.hub.orders.schemas import OrderFilter, OrderSummary
-from orderhub.hub.stock.reservations import release_for_order
+from orderhub.hub.stock.reservations import free_order_reservations
 from orderhub.hub.store.tables import OrderHistoryRow, OrderHoldRow, OrderLineRow, OrderRow
 from orderhub.hub.store.types import utcnow
 
@@ -369,8 +369,8 @@ async def cancel_order(session: AsyncSession, order_id: str, *, actor: Actor, re
     row = await get_order_row(session, order_id, for_update=True)
     await change_status(session, row, OrderStatus.CANCELLED, actor, reason=reason)
     row.cancel_reason = reason
-    released = await release_for_order(session, order_id)
-    released += await preorders.release_for_order(session, order_id)
+    freed = await free_order_reservations(session, order_id)
+    freed += await preorders.free_for_order(session, order_id)
     # Nothing waits on a cancelled order's holds: close them, so queues of waiting holds
     # (the dashboard, GET /holds) never show them.
     holds_closed = (
@@ -396,7 +396,7 @@ async def cancel_order(session: AsyncSession, order_id: str, *, actor: Actor, re
         row,
         actor,
         "lines_cancelled",
-        {"quantities": cancelled, "reservations_released": released, "holds_closed": holds_closed},
+        {"quantities": cancelled, "reservations_released": freed, "holds_closed": holds_closed},
         reason,
         bump=False,
     )

@@ -206,12 +206,12 @@ async def consume(
     return quantity - left
 
 
-async def release_for_order(
+async def free_order_reservations(
     session: AsyncSession, order_id: str, *, line_ids: set[str] | None = None
 ) -> int:
     """Give back every active reservation of an order (or of some of its lines).
 
-    Returns the number of units released.
+    Returns the number of units freed.
     """
     query = (
         sa.select(ReservationRow)
@@ -224,7 +224,7 @@ async def release_for_order(
     )
     if line_ids is not None:
         query = query.where(ReservationRow.line_id.in_(sorted(line_ids)))
-    released = 0
+    freed = 0
     table = StockLevelRow.__table__
     for reservation in await session.scalars(query):
         await session.execute(
@@ -237,18 +237,18 @@ async def release_for_order(
         )
         touched.mark(session, reservation.item_id, reservation.location_id)
         reservation.status = ReservationStatus.RELEASED.value
-        released += reservation.quantity
+        freed += reservation.quantity
     await session.flush()
-    return released
+    return freed
 
 
-async def release_units(
+async def free_units(
     session: AsyncSession, order_id: str, line_id: str, location_id: int, quantity: int
 ) -> int:
     """Give back `quantity` units of a line's active reservations at one location (a short
     pick: the rest stays reserved for the units that were found), newest first.
 
-    Returns the units released (at most what is reserved for the line there).
+    Returns the units freed (at most what is reserved for the line there).
     """
     table = StockLevelRow.__table__
     left = quantity

@@ -1,4 +1,4 @@
-"""Claiming, finishing, retrying and releasing rows of a work table (the inbox, the outbox).
+"""Claiming, finishing, retrying and giving back rows of a work table (the inbox, the outbox).
 
 A worker takes a row with one conditional UPDATE that moves it to `processing` and counts the
 attempt; only a row waiting for exactly that attempt (or left in processing by a dead worker
@@ -147,7 +147,7 @@ class WorkTable:
         )
         return "retry"
 
-    async def release(self, hub: Hub, row: Any) -> None:
+    async def give_back(self, hub: Hub, row: Any) -> None:
         """Give the row back at once, this attempt not counted, so arq's own re-run of the
         cancelled job claims it again."""
         async with hub.transaction() as session:
@@ -175,7 +175,7 @@ class WorkTable:
         try:
             return await work(row)
         except asyncio.CancelledError:
-            await asyncio.shield(self.release(hub, row))
+            await asyncio.shield(self.give_back(hub, row))
             raise
 
     # ------------------------------------------------------------------------ replay
