@@ -29,6 +29,7 @@ import httpx
 import sqlalchemy as sa
 
 from orderhub.hub.app import create_app
+from orderhub.hub.assembly import open_hub
 from orderhub.hub.config import parse_settings
 from orderhub.hub.console.accounts import create_user, find_user
 from orderhub.hub.demo import load_demo
@@ -93,7 +94,7 @@ async def run(database_url: str, orders: int, repeat: int) -> None:
     raw.setdefault("worker", {})["queue_name"] = f"orderhub-bench-{uuid.uuid4().hex[:8]}"
     settings = parse_settings(raw)
     await asyncio.to_thread(upgrade, database_url)
-    hub = Hub.open(settings)
+    hub = open_hub(settings)
     total = await ensure_data(hub, orders)
     values = await samples(hub)
     app = create_app(hub=hub)

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from orderhub.core.model import GeoPoint, Item, Location, LocationKind, Money
 from orderhub.hub.allocation.audit import audit_stock
+from orderhub.hub.assembly import open_hub
 from orderhub.hub.auth.tokens import Role, create_token
 from orderhub.hub.catalog.service import upsert_item
 from orderhub.hub.config import parse_settings
@@ -303,7 +304,7 @@ async def main(args: argparse.Namespace) -> None:
         await engine.dispose()
     upgrade(url)
     settings = parse_settings({"database_url": url, "redis_url": args.redis_url})
-    hub = Hub.open(settings)
+    hub = open_hub(settings)
     token = await seed(hub)
     work = Path(tempfile.mkdtemp(prefix="flash-sale-"))
     config = work / "orderhub.toml"

@@ -38,6 +38,7 @@ from orderhub.core.model import (
     LocationKind,
     Money,
 )
+from orderhub.hub.assembly import open_hub
 from orderhub.hub.auth.tokens import Role, create_token
 from orderhub.hub.catalog.service import upsert_item
 from orderhub.hub.config import parse_settings
@@ -290,7 +291,7 @@ async def test_no_oversell_with_concurrent_orders_across_processes(
     settings = parse_settings(
         {"database_url": database_url, "redis_url": redis_url, "connections": CHANNELS}
     )
-    hub = Hub.open(settings)
+    hub = open_hub(settings)
     processes: list[subprocess.Popen[bytes]] = []
     try:
         token = await seed(hub)

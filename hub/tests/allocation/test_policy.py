@@ -11,8 +11,8 @@ import pytest
 from orderhub.core.hookspecs import hookimpl
 from orderhub.core.plugins import PluginManager
 from orderhub.core.routing import Candidate, RoutingRequest, Verdict
+from orderhub.hub.assembly import open_hub
 from orderhub.hub.config import ConfigError, parse_settings
-from orderhub.hub.runtime import Hub
 from orderhub.hub.testing import auth
 
 from .conftest import active_reservations, order_body, place, set_stock
@@ -83,7 +83,7 @@ def plugins() -> PluginManager:
 )
 def test_bad_policy_stops_the_hub_naming_the_key(config: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError) as error:
-        Hub.open(parse_settings(config), plugins=plugins())
+        open_hub(parse_settings(config), plugins=plugins())
     assert message in str(error.value)
 
 
@@ -102,7 +102,7 @@ def test_plugin_rule_and_per_channel_settings_are_built() -> None:
             },
         }
     )
-    hub = Hub.open(settings, plugins=plugins())
+    hub = open_hub(settings, plugins=plugins())
     web = hub.policies.for_connection("web")
     assert [getattr(c, "name", None) for c in web.checks] == [
         "availability",

@@ -64,14 +64,16 @@ async def test_token_secret_is_shown_once_and_works_until_revoked(client, tokens
     assert reused.status_code == 201
 
 
-async def test_a_token_revoked_elsewhere_stops_working_within_the_cache_time(client, tokens, hub):
+async def test_a_token_revoked_elsewhere_stops_working_within_the_cache_time(
+    client, tokens, hub, app
+):
     """The CLI (or another API process) revokes in the database only: this process trusts
     what it checked for `api.token_cache_seconds`, then asks again and refuses."""
     import asyncio
 
     from orderhub.hub.auth.tokens import revoke_token
 
-    hub.token_cache.ttl = 2.0
+    app.state.token_cache.ttl = 2.0
     reader = auth(tokens["read-only"])
     assert (await client.get("/orders", headers=reader)).status_code == 200
     async with hub.transaction() as session:
@@ -93,10 +95,10 @@ async def test_a_token_in_use_shows_when_it_was_last_used(client, tokens, hub):
     assert used["test-operator"] is None
 
 
-async def test_without_the_cache_every_request_checks_the_database(client, tokens, hub):
+async def test_without_the_cache_every_request_checks_the_database(client, tokens, hub, app):
     from orderhub.hub.auth.tokens import revoke_token
 
-    hub.token_cache.ttl = 0
+    app.state.token_cache.ttl = 0
     reader = auth(tokens["read-only"])
     assert (await client.get("/orders", headers=reader)).status_code == 200
     async with hub.transaction() as session:

@@ -42,11 +42,20 @@ def body(*lines: tuple[str, int], **extra: Any) -> ManualOrderIn:
     return msgspec.convert(raw, ManualOrderIn)
 
 
-async def submit_together(hub: Any, bodies: list[ManualOrderIn]) -> list[Order | Exception]:
+@pytest.fixture
+async def order_intake(app: Any) -> Any:
+    """The app's group commit for `POST /orders`."""
+    yield app.state.order_intake
+    await app.state.order_intake.aclose()
+
+
+async def submit_together(
+    hub: Any, order_intake: Any, bodies: list[ManualOrderIn]
+) -> list[Order | Exception]:
     """Submit every body before the intake gets to run: they queue up as one batch."""
     connection = hub.connection("manual")
     return await asyncio.gather(
-        *(hub.order_intake.submit(ManualRequest(data, connection, OPERATOR)) for data in bodies),
+        *(order_intake.submit(ManualRequest(data, connection, OPERATOR)) for data in bodies),
         return_exceptions=True,
     )
 
@@ -72,19 +81,21 @@ async def reserved(hub: Any) -> dict[str, int]:
     return ledger
 
 
-async def test_orders_submitted_together_are_written_in_one_transaction(hub, stocked):
-    results = await submit_together(hub, [body(("MUG", 1)) for _ in range(12)])
-    assert hub.order_intake.batches == 1
+async def test_orders_submitted_together_are_written_in_one_transaction(order_intake, hub, stocked):
+    results = await submit_together(hub, order_intake, [body(("MUG", 1)) for _ in range(12)])
+    assert order_intake.batches == 1
     assert all(isinstance(order, Order) for order in results)
     assert [order.number for order in results] == [f"M-{1001 + n}" for n in range(12)]
     assert {order.status.value for order in results} == {"allocated"}
     assert sum((await reserved(hub)).values()) == 12
 
 
-async def test_the_batch_shares_stock_in_arrival_order_and_never_oversells(hub, stocked):
+async def test_the_batch_shares_stock_in_arrival_order_and_never_oversells(
+    order_intake, hub, stocked
+):
     # Three T-shirts in stock, four orders of one: the last one waits.
-    results = await submit_together(hub, [body(("TSHIRT-M", 1)) for _ in range(4)])
-    assert hub.order_intake.batches == 1
+    results = await submit_together(hub, order_intake, [body(("TSHIRT-M", 1)) for _ in range(4)])
+    assert order_intake.batches == 1
     assert [order.status.value for order in results] == [
         "allocated",
         "allocated",
@@ -94,9 +105,12 @@ async def test_the_batch_shares_stock_in_arrival_order_and_never_oversells(hub, 
     assert sum((await reserved(hub)).values()) == 3
 
 
-async def test_bad_orders_in_a_batch_get_their_error_and_the_others_go_on(hub, stocked):
+async def test_bad_orders_in_a_batch_get_their_error_and_the_others_go_on(
+    order_intake, hub, stocked
+):
     results = await submit_together(
         hub,
+        order_intake,
         [
             body(("MUG", 1), reference="A-1"),
             body(("MUG", 0)),
@@ -105,7 +119,7 @@ async def test_bad_orders_in_a_batch_get_their_error_and_the_others_go_on(hub, s
             body(("MUG", 2)),
         ],
     )
-    assert hub.order_intake.batches == 1
+    assert order_intake.batches == 1
     first, zero, unknown, again, last = results
     assert isinstance(first, Order) and first.number == "A-1"
     assert isinstance(zero, InvalidInput) and zero.code == "invalid_quantity"
@@ -122,18 +136,24 @@ async def test_bad_orders_in_a_batch_get_their_error_and_the_others_go_on(hub, s
     assert sum((await reserved(hub)).values()) == 3
 
 
-async def test_the_same_customer_twice_in_one_batch_is_a_probable_duplicate(hub, stocked):
+async def test_the_same_customer_twice_in_one_batch_is_a_probable_duplicate(
+    order_intake, hub, stocked
+):
     customer = msgspec.to_builtins(Customer(email="twice@example.com", name="Twice"))
     first, second = await submit_together(
-        hub, [body(("MUG", 1), customer=customer), body(("MUG", 1), customer=customer)]
+        hub,
+        order_intake,
+        [body(("MUG", 1), customer=customer), body(("MUG", 1), customer=customer)],
     )
-    assert hub.order_intake.batches == 1
+    assert order_intake.batches == 1
     assert first.status.value == "allocated"
     assert second.status.value == "on_hold"
     assert [hold.source for hold in second.holds] == ["preprocess.duplicate"]
 
 
-async def test_a_failing_batch_is_written_again_one_order_at_a_time(hub, stocked, monkeypatch):
+async def test_a_failing_batch_is_written_again_one_order_at_a_time(
+    order_intake, hub, stocked, monkeypatch
+):
     """A batch whose transaction fails is not the fault of every order in it: each is tried
     alone, and only the one that fails alone gets the error."""
     real = group_commit.create_manual_orders
@@ -146,10 +166,11 @@ async def test_a_failing_batch_is_written_again_one_order_at_a_time(hub, stocked
     monkeypatch.setattr(group_commit, "create_manual_orders", failing_with_boom)
     results = await submit_together(
         hub,
+        order_intake,
         [body(("MUG", 1), reference="OK-1"), body(("MUG", 1), reference="BOOM"), body(("MUG", 1))],
     )
     # One failed batch of three, then three transactions of one.
-    assert hub.order_intake.batches == 4
+    assert order_intake.batches == 4
     ok, boom, numbered = results
     assert isinstance(ok, Order) and ok.number == "OK-1"
     assert isinstance(boom, RuntimeError)
@@ -160,7 +181,7 @@ async def test_a_failing_batch_is_written_again_one_order_at_a_time(hub, stocked
 
 
 async def test_concurrent_http_requests_all_answered_with_their_own_order(
-    client, tokens, hub, stocked
+    order_intake, client, tokens, hub, stocked
 ):
     headers = auth(tokens["operator"])
     responses = await asyncio.gather(
@@ -181,4 +202,4 @@ async def test_concurrent_http_requests_all_answered_with_their_own_order(
     assert [r.status_code for r in responses] == [201] * 8
     assert sorted(r.json()["number"] for r in responses) == sorted(f"H-{n}" for n in range(8))
     assert sum((await reserved(hub)).values()) == 8
-    assert hub.order_intake.batches <= 8
+    assert order_intake.batches <= 8

@@ -136,14 +136,14 @@ def test_token_create_list_revoke(cli: Cli, tmp_path: Path):
 def test_token_secret_authenticates_against_the_api(cli: Cli, config: Path):
     import asyncio
 
+    from orderhub.hub.assembly import open_hub
     from orderhub.hub.auth.tokens import authenticate
     from orderhub.hub.config import load_settings
-    from orderhub.hub.runtime import Hub
 
     secret = cli("token", "create", "--name", "robot", "--role", "read-only").stdout.strip()
 
     async def who() -> object:
-        hub = Hub.open(load_settings(config))
+        hub = open_hub(load_settings(config))
         try:
             async with hub.read() as session:
                 return await authenticate(session, secret)

@@ -15,6 +15,7 @@ from typing import Any
 import uvicorn
 
 from orderhub.hub.app import create_app
+from orderhub.hub.assembly import open_hub
 from orderhub.hub.config import parse_settings
 from orderhub.hub.runtime import Hub
 from orderhub.hub.store.migrate import upgrade
@@ -67,7 +68,7 @@ def running_console(
     upgrade(database_url)
 
     async def seeded() -> World:
-        hub = Hub.open(settings)
+        hub = open_hub(settings)
         try:
             world = await seed(hub)
             if more is not None:
@@ -83,7 +84,7 @@ def running_console(
     port = listener.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(hub=Hub.open(settings)), log_level="warning", lifespan="on", access_log=False
+            create_app(hub=open_hub(settings)), log_level="warning", lifespan="on", access_log=False
         )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)

@@ -9,14 +9,15 @@ import asyncio
 import sys
 
 from orderhub.hub.stock.reservations import ReservationRequest, reserve
-from orderhub.hub.store.db import create_engine, session_factory
+from orderhub.hub.store.db import create_engine
 from orderhub.hub.store.tables import OrderRow
 from orderhub.hub.store.types import utcnow
+from orderhub.hub.store.unit_of_work import unit_of_work_factory
 
 
 async def main(url: str, worker: int, item_id: int, location_id: int, attempts: int) -> int:
     engine = create_engine(url)
-    sessions = session_factory(engine)
+    sessions = unit_of_work_factory(engine)
     granted = 0
     try:
         for n in range(attempts):

@@ -87,12 +87,12 @@ async def test_concurrent_reservations_never_oversell(hub):
     quantities = [random.Random(i).choice([1, 2, 3]) for i in range(80)]
     results = await asyncio.gather(
         *(
-            _reserve_one(hub.sessions, f"ord_t{i:03d}", item_id, location_id, q)
+            _reserve_one(hub.transactions.sessions, f"ord_t{i:03d}", item_id, location_id, q)
             for i, q in enumerate(quantities)
         )
     )
     granted = sum(q for q, ok in zip(quantities, results, strict=True) if ok)
-    on_hand, reserved, active = await _invariants(hub.sessions, item_id, location_id)
+    on_hand, reserved, active = await _invariants(hub.transactions.sessions, item_id, location_id)
     assert on_hand == 25
     assert reserved == active == granted
     assert reserved <= 25 - 3, "safety stock must never be reserved"
@@ -123,7 +123,7 @@ async def test_reservations_across_processes_never_oversell(hub, database_url):
     outputs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in processes)), 180)
     assert all(p.returncode == 0 for p in processes)
     granted = sum(int(out.strip()) for out, _ in outputs)
-    on_hand, reserved, active = await _invariants(hub.sessions, item_id, location_id)
+    on_hand, reserved, active = await _invariants(hub.transactions.sessions, item_id, location_id)
     assert granted == 30, "60 attempts from 4 processes for 30 units: exactly 30 succeed"
     assert reserved == active == 30
     assert on_hand == 30
@@ -131,16 +131,16 @@ async def test_reservations_across_processes_never_oversell(hub, database_url):
 
 async def test_free_and_consume_keep_ledger_and_levels_in_step(hub):
     item_id, location_id = await _seed(hub, on_hand=10)
-    assert await _reserve_one(hub.sessions, "ord_a", item_id, location_id, 4)
-    assert await _reserve_one(hub.sessions, "ord_b", item_id, location_id, 5)
-    assert not await _reserve_one(hub.sessions, "ord_c", item_id, location_id, 2)
+    assert await _reserve_one(hub.transactions.sessions, "ord_a", item_id, location_id, 4)
+    assert await _reserve_one(hub.transactions.sessions, "ord_b", item_id, location_id, 5)
+    assert not await _reserve_one(hub.transactions.sessions, "ord_c", item_id, location_id, 2)
 
     async with hub.transaction() as session:
         assert await free_order_reservations(session, "ord_a") == 4
     async with hub.transaction() as session:
         assert await consume(session, "ord_b", "l1", location_id, 3) == 3
 
-    on_hand, reserved, active = await _invariants(hub.sessions, item_id, location_id)
+    on_hand, reserved, active = await _invariants(hub.transactions.sessions, item_id, location_id)
     assert (on_hand, reserved, active) == (7, 2, 2)
     async with hub.read() as session:
         moves = await stock.movements(session, sku="HOT-1")
@@ -153,6 +153,6 @@ async def test_free_and_consume_keep_ledger_and_levels_in_step(hub):
 
 async def test_reserve_refuses_what_is_not_available(hub):
     item_id, location_id = await _seed(hub, on_hand=2)
-    assert not await _reserve_one(hub.sessions, "ord_x", item_id, location_id, 3)
-    on_hand, reserved, active = await _invariants(hub.sessions, item_id, location_id)
+    assert not await _reserve_one(hub.transactions.sessions, "ord_x", item_id, location_id, 3)
+    on_hand, reserved, active = await _invariants(hub.transactions.sessions, item_id, location_id)
     assert (on_hand, reserved, active) == (2, 0, 0)

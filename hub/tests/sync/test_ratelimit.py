@@ -17,6 +17,7 @@ import pytest
 from orderhub.core.connection import Connection
 from orderhub.core.connectors import Capability, ConnectorKind, HealthReport, TransientError
 from orderhub.core.hookspecs import hookimpl
+from orderhub.hub.assembly import open_hub
 from orderhub.hub.runtime import Hub
 from orderhub.hub.store.tables import OutboxRow
 from orderhub.hub.store.types import utcnow
@@ -104,7 +105,7 @@ def hub_config() -> dict[str, Any]:
 @pytest.fixture
 async def other_hub(hub: Hub) -> Any:
     """A second process's hub: same settings, database and Redis, its own connectors."""
-    instance = Hub.open(hub.settings, plugins=hub.plugins)
+    instance = open_hub(hub.settings, plugins=hub.plugins)
     yield instance
     await instance.aclose()
 

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar, Request, Response
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.middleware.base import DefineMiddleware
@@ -17,10 +18,13 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from orderhub.hub import __version__
+from orderhub.hub.assembly import open_hub
 from orderhub.hub.auth.middleware import PUBLIC_PATHS, TokenAuthMiddleware
+from orderhub.hub.auth.tokens import TokenCache
 from orderhub.hub.config import Settings
 from orderhub.hub.console import console_routes, template_config
 from orderhub.hub.errors import HubError
+from orderhub.hub.orders.group_commit import OrderIntake
 from orderhub.hub.routes import ROUTES
 from orderhub.hub.runtime import Hub
 
@@ -96,8 +100,10 @@ def create_app(
             from orderhub.hub.config import load_settings
 
             settings = load_settings()
-        hub = Hub.open(settings)
+        hub = open_hub(settings)
     settings = hub.settings
+    token_cache = TokenCache(settings.api.token_cache_seconds)
+    order_intake = OrderIntake(hub)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -111,12 +117,17 @@ def create_app(
         finally:
             if worker_task is not None:
                 await worker_task.close()
+            await order_intake.aclose()
             await hub.aclose()
 
     return Litestar(
         route_handlers=[*ROUTES, *console_routes()],
-        state=_state(hub),
-        dependencies={"hub": Provide(_provide_hub, sync_to_thread=False)},
+        state=State({"hub": hub, "token_cache": token_cache, "order_intake": order_intake}),
+        dependencies={
+            "hub": Provide(_provide_hub, sync_to_thread=False),
+            "token_cache": Provide(_provide_token_cache, sync_to_thread=False),
+            "order_intake": Provide(_provide_order_intake, sync_to_thread=False),
+        },
         middleware=[DefineMiddleware(TokenAuthMiddleware, exclude=[*PUBLIC_PATHS, "^/console"])],
         template_config=template_config(),
         exception_handlers={
@@ -140,11 +151,15 @@ def create_app(
     )
 
 
-def _state(hub: Hub) -> Any:
-    from litestar.datastructures import State
-
-    return State({"hub": hub})
-
-
 def _provide_hub(request: Request[Any, Any, Any]) -> Hub:
     return request.app.state.hub
+
+
+def _provide_token_cache(request: Request[Any, Any, Any]) -> TokenCache:
+    """API tokens this process has checked lately (`orderhub.hub.auth.tokens`)."""
+    return request.app.state.token_cache
+
+
+def _provide_order_intake(request: Request[Any, Any, Any]) -> OrderIntake:
+    """Group commit for `POST /orders` (`orderhub.hub.orders.group_commit`)."""
+    return request.app.state.order_intake

@@ -73,10 +73,10 @@ def _settings() -> Settings:
 
 def _run(make: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
     """Open a hub, run `make(hub)` to completion, close the hub."""
-    from orderhub.hub.runtime import Hub
+    from orderhub.hub.assembly import open_hub
 
     async def main() -> T:
-        hub = Hub.open(_settings())
+        hub = open_hub(_settings())
         try:
             return await make(hub)
         finally:
@@ -134,13 +134,13 @@ def serve(host: str | None, port: int | None, no_worker: bool) -> None:
     import uvicorn
 
     from orderhub.hub.app import create_app
-    from orderhub.hub.runtime import Hub
+    from orderhub.hub.assembly import open_hub
     from orderhub.hub.store.migrate import upgrade
 
     settings = _settings()
     _log_to_stderr()
     upgrade(settings.database_url)
-    app = create_app(hub=Hub.open(settings), run_worker=not no_worker)
+    app = create_app(hub=open_hub(settings), run_worker=not no_worker)
     uvicorn.run(app, host=host or settings.api.host, port=port or settings.api.port)
 
 

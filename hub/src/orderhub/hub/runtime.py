@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderhub.core.connection import Connection
 from orderhub.core.connectors import Capability
 from orderhub.core.plugins import PluginManager
-from orderhub.hub import notify
-from orderhub.hub.allocation import availability
-from orderhub.hub.allocation.policy import build_policies
-from orderhub.hub.auth.tokens import TokenCache
-from orderhub.hub.config import ConfigError, Settings, build_connections
+from orderhub.hub.config import Settings, build_connections
 from orderhub.hub.errors import NotFound
-from orderhub.hub.orders.group_commit import OrderIntake
-from orderhub.hub.store.db import create_engine, session_factory
-from orderhub.hub.sync import outbox
+from orderhub.hub.store.db import create_engine
+from orderhub.hub.store.unit_of_work import Transactions, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +43,13 @@ def resolve_connections(settings: Settings, plugins: PluginManager) -> dict[str,
 
 
 class Hub:
-    """Everything a request handler or a job needs. Stateless apart from the DB and Redis."""
+    """The composition root: what the app, the worker and the CLI are built from.
+
+    It holds the process's shared things (settings, plugins, connections, the database and
+    the queue) and imports no business area: `orderhub.hub.assembly.open_hub` builds one and
+    wires the business areas' commit hooks into its `transactions`. Services take what they
+    use from it, not the hub itself.
+    """
 
     def __init__(
         self,
@@ -58,65 +58,43 @@ class Hub:
         plugins: PluginManager,
         connections: dict[str, Connection],
         engine: AsyncEngine,
+        policies: Any,
     ) -> None:
         self.settings = settings
         self.plugins = plugins
         self.connections = connections
         self.engine = engine
-        self.sessions: async_sessionmaker[AsyncSession] = session_factory(engine)
+        self.transactions = Transactions(engine)
+        """Units of work and the hooks around their commit (`orderhub.hub.store.unit_of_work`)."""
         self._connectors: dict[str, Any] = {}
-        self.policies = build_policies(settings, plugins)
-        """Each channel's allocation policy (routing, ATP, checks, substitution)."""
+        self.policies = policies
+        """Each channel's allocation policy (`orderhub.hub.allocation.policy.Policies`)."""
         self._queue: ArqRedis | None = None
-        self._order_intake: OrderIntake | None = None
-        self.token_cache = TokenCache(settings.api.token_cache_seconds)
-        """API tokens this process has checked lately (`orderhub.hub.auth.tokens`)."""
+        self._closers: list[Any] = []
 
     @classmethod
-    def open(cls, settings: Settings, *, plugins: PluginManager | None = None) -> Hub:
+    def open(cls, settings: Settings, *, plugins: PluginManager, policies: Any) -> Hub:
         """Validate config against the installed plugins and create the engine (no I/O yet)."""
-        plugins = plugins or load_plugins(settings)
-        try:
-            connections = resolve_connections(settings, plugins)
-        except ConfigError:
-            raise
         return cls(
             settings,
             plugins=plugins,
-            connections=connections,
+            connections=resolve_connections(settings, plugins),
             engine=create_engine(settings.database_url),
+            policies=policies,
         )
+
+    def on_close(self, close: Any) -> None:
+        """Have `aclose()` await `close()` first (things built around the hub)."""
+        self._closers.append(close)
 
     # ------------------------------------------------------------------ transactions
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: committed on success, then its notifications go to plugins and
-        the outbox rows it wrote to the worker."""
-        async with self.sessions() as session:
-            async with session.begin():
-                yield session
-                await availability.queue_pushes(self, session)
-            events = notify.drain(session)
-            dispatches = outbox.written_jobs(session)
-        if events:
-            await notify.broadcast(self.plugins.hook, events)
-        for outbox_id, attempts in dispatches:
-            await self.enqueue(
-                "dispatch_outbox", outbox_id, attempts, job_id=outbox.job_id(outbox_id, attempts)
-            )
+    def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """One unit of work (`Transactions.begin`)."""
+        return self.transactions.begin()
 
-    @property
-    def order_intake(self) -> OrderIntake:
-        """Group commit for `POST /orders` (`orderhub.hub.orders.group_commit`)."""
-        if self._order_intake is None:
-            self._order_intake = OrderIntake(self)
-        return self._order_intake
-
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session:
-            yield session
+    def read(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        return self.transactions.read()
 
     # ------------------------------------------------------------------ connections
 
@@ -171,9 +149,9 @@ class Hub:
             return False
 
     async def aclose(self) -> None:
-        if self._order_intake is not None:
-            await self._order_intake.aclose()
-            self._order_intake = None
+        for close in reversed(self._closers):
+            await close()
+        self._closers.clear()
         for instance in self._connectors.values():
             close = getattr(instance, "aclose", None)
             if close is not None:

@@ -132,19 +132,28 @@ def extra_plugins() -> list[Any]:
 
 @pytest.fixture
 async def hub(settings: Settings, extra_plugins: list[Any]) -> AsyncIterator[Any]:
-    from orderhub.hub.runtime import Hub, load_plugins
+    from orderhub.hub.assembly import open_hub
+    from orderhub.hub.runtime import load_plugins
 
     plugins = load_plugins(settings)
     for index, plugin in enumerate(extra_plugins):
         plugins.pm.register(plugin, name=f"test-plugin-{index}")
     plugins.check_pending()
-    instance = Hub.open(settings, plugins=plugins)
+    instance = open_hub(settings, plugins=plugins)
     yield instance
     await instance.aclose()
 
 
 @pytest.fixture
-async def client(hub: Any) -> AsyncIterator[Any]:
+def app(hub: Any) -> Any:
+    """The litestar app on `hub` (its state holds the token cache and the order intake)."""
+    from orderhub.hub.app import create_app
+
+    return create_app(hub=hub)
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[Any]:
     """An HTTP client on the real app (no network), sharing `hub`.
 
     The app runs in the test's own event loop (httpx's ASGI transport), not in a portal thread
@@ -153,9 +162,6 @@ async def client(hub: Any) -> AsyncIterator[Any]:
     """
     import httpx
 
-    from orderhub.hub.app import create_app
-
-    app = create_app(hub=hub)
     started, stop = asyncio.Event(), asyncio.Event()
 
     async def lifespan() -> None:

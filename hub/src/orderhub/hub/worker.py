@@ -19,6 +19,7 @@ from arq import Worker, cron
 from arq.connections import RedisSettings
 from arq.worker import func
 
+from orderhub.hub.assembly import open_hub
 from orderhub.hub.config import Settings
 from orderhub.hub.fulfillment.jobs import poll_tracking, release_fulfillments
 from orderhub.hub.runtime import Hub
@@ -113,7 +114,7 @@ def run_worker(settings: Settings) -> None:
     """Run a worker until SIGINT/SIGTERM (the `orderhub worker` command)."""
 
     async def main() -> None:
-        hub = Hub.open(settings)
+        hub = open_hub(settings)
         worker = Worker(**worker_settings(hub))
         try:
             await worker.async_run()

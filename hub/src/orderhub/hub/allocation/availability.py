@@ -1,6 +1,6 @@
 """Per-channel availability (ATP): queued in the transaction, computed when it is sent.
 
-Every stock change marks its (item, location) row (`touched`). Just before the transaction
+Every stock change touches its (item, location) row on the unit of work (`touch`). Just before the transaction
 commits, `queue_pushes` writes one outbox row per (connection, SKU) for each connection that
 can push stock and is fed by a changed location: operation ``push_stock``, coalesce key
 ``stock:<sku>``, payload ``{"sku": ...}``. The insert does nothing when a pending row for the
@@ -18,16 +18,13 @@ again: stock that changed while the call was in flight queues one more push.
 from __future__ import annotations
 
 import uuid
-import weakref
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderhub.core.atp import ChannelAtp, available_to_promise
 from orderhub.core.connectors import Capability, StockUpdate
 from orderhub.core.model import StockLevel
-from orderhub.hub.allocation import touched
 from orderhub.hub.allocation.policy import ChannelPolicy
 from orderhub.hub.store.db import dialect_insert
 from orderhub.hub.store.tables import (
@@ -38,7 +35,7 @@ from orderhub.hub.store.tables import (
     StockLevelRow,
 )
 from orderhub.hub.store.types import utcnow
-from orderhub.hub.sync import outbox
+from orderhub.hub.store.unit_of_work import StockRow, UnitOfWork
 
 if TYPE_CHECKING:
     from orderhub.hub.runtime import Hub
@@ -60,15 +57,15 @@ def push_targets(hub: Hub) -> list[tuple[str, ChannelPolicy]]:
     ]
 
 
-class _Names:
+class Names:
     """Item id -> SKU and location id -> code. Neither changes once a row exists, so a
-    process learns each pair once."""
+    process learns each pair once (one `Names` per hub, made where it is assembled)."""
 
     def __init__(self) -> None:
         self.skus: dict[int, str] = {}
         self.codes: dict[int, str] = {}
 
-    async def learn(self, session: AsyncSession, items: set[int], locations: set[int]) -> None:
+    async def learn(self, session: UnitOfWork, items: set[int], locations: set[int]) -> None:
         missing_items = sorted(items - set(self.skus))
         if missing_items:
             rows = await session.execute(
@@ -85,17 +82,7 @@ class _Names:
             self.codes.update(dict(rows.all()))
 
 
-_names: weakref.WeakKeyDictionary[Any, _Names] = weakref.WeakKeyDictionary()
-
-
-def _names_for(hub: Hub) -> _Names:
-    names = _names.get(hub)
-    if names is None:
-        names = _names[hub] = _Names()
-    return names
-
-
-async def insert_pushes(session: AsyncSession, pushes: list[tuple[str, str]]) -> list[int]:
+async def insert_pushes(session: UnitOfWork, pushes: list[tuple[str, str]]) -> list[int]:
     """One pending ``push_stock`` row per (connection, SKU) unless one is pending already.
 
     Rows are written in (connection, SKU) order, so two transactions waiting on each other's
@@ -126,19 +113,19 @@ async def insert_pushes(session: AsyncSession, pushes: list[tuple[str, str]]) ->
     )
     written = list(result.scalars())
     for row_id in written:
-        outbox.track(session, row_id)
+        session.queue_dispatch(row_id)
     return written
 
 
-async def queue_pushes(hub: Hub, session: AsyncSession) -> list[int]:
-    """Queue the pushes the stock changes of this transaction call for (see the module)."""
-    changed = touched.drain(session)
-    if not changed:
+async def queue_pushes(
+    session: UnitOfWork, *, targets: list[tuple[str, ChannelPolicy]], names: Names
+) -> list[int]:
+    """Queue the pushes the stock changes of this transaction call for (see the module).
+
+    Runs once, just before the commit (a before-commit hook)."""
+    changed: set[StockRow] = session.touched
+    if not changed or not targets:
         return []
-    targets = push_targets(hub)
-    if not targets:
-        return []
-    names = _names_for(hub)
     await names.learn(session, {item for item, _ in changed}, {loc for _, loc in changed})
     pushes = []
     for conn_id, policy in targets:
@@ -155,7 +142,7 @@ def is_computed_push(operation: str, payload: dict[str, Any] | None) -> bool:
 
 
 async def channel_quantity(
-    session: AsyncSession, policy: ChannelPolicy, sku: str
+    session: UnitOfWork, policy: ChannelPolicy, sku: str
 ) -> tuple[int | None, str]:
     """What the channel may sell of `sku` now, or None to publish nothing; and why."""
     item = (
@@ -201,7 +188,7 @@ async def channel_quantity(
     return quantity, "computed"
 
 
-async def published(session: AsyncSession, connection_id: str, sku: str) -> int | None:
+async def published(session: UnitOfWork, connection_id: str, sku: str) -> int | None:
     return await session.scalar(
         sa.select(PublishedAvailabilityRow.quantity).where(
             PublishedAvailabilityRow.connection_id == connection_id,
@@ -229,7 +216,7 @@ async def prepare_push(
 
 
 async def record_pushed(
-    hub: Hub, session: AsyncSession, connection_id: str, sent: StockUpdate
+    hub: Hub, session: UnitOfWork, connection_id: str, sent: StockUpdate
 ) -> None:
     """Remember what the channel now shows; queue another push if stock moved meanwhile."""
     now = utcnow()

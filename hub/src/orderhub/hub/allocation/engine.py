@@ -35,7 +35,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderhub.core import lifecycle
 from orderhub.core.model import (
@@ -54,7 +53,6 @@ from orderhub.core.routing import (
     plan_allocation,
 )
 from orderhub.core.substitution import SubstitutionOutcome, substitute_line
-from orderhub.hub import notify
 from orderhub.hub.allocation import preorders
 from orderhub.hub.allocation.policy import ChannelPolicy, Policies
 from orderhub.hub.allocation.snapshot import Snapshot, load_snapshot
@@ -65,6 +63,7 @@ from orderhub.hub.orders.mapping import line_from_row, order_from_rows
 from orderhub.hub.stock.reservations import ReservationRequest, free_order_reservations, reserve_all
 from orderhub.hub.store.tables import ItemRow, OrderHoldRow, OrderLineRow, OrderRow
 from orderhub.hub.store.types import utcnow
+from orderhub.hub.store.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from orderhub.hub.runtime import Hub
@@ -99,7 +98,7 @@ class OrderRows:
         return [hold for hold in self.holds if hold.released_at is None]
 
 
-async def lock_order(session: AsyncSession, order_id: str) -> OrderRows:
+async def lock_order(session: UnitOfWork, order_id: str) -> OrderRows:
     """The order's rows, its row locked for this transaction (404 when unknown)."""
     row = await service.get_order_row(session, order_id, for_update=True)
     lines = await session.scalars(
@@ -116,7 +115,7 @@ async def lock_order(session: AsyncSession, order_id: str) -> OrderRows:
 
 
 async def hold_order(
-    session: AsyncSession,
+    session: UnitOfWork,
     rows: OrderRows,
     reason: HoldReason,
     detail: str,
@@ -132,7 +131,7 @@ async def hold_order(
 
 
 async def give_back(
-    session: AsyncSession, rows: OrderRows, *, line_ids: set[str] | None = None
+    session: UnitOfWork, rows: OrderRows, *, line_ids: set[str] | None = None
 ) -> int:
     """Free the order's reservations and preorders (or some lines'); units given back.
 
@@ -246,7 +245,7 @@ def reservation_requests(
 
 
 async def _take(
-    session: AsyncSession, order: Order, plan: AllocationPlan, snapshot: Snapshot
+    session: UnitOfWork, order: Order, plan: AllocationPlan, snapshot: Snapshot
 ) -> None:
     """Promise the plan's preorders and reserve its units (the hot stock rows last), or
     raise `Refused`: the caller's savepoint then undoes all of it."""
@@ -288,7 +287,7 @@ async def _take(
 # ------------------------------------------------------------------------------ substitution
 
 
-async def _items(session: AsyncSession, skus: Iterable[str]) -> dict[str, Item]:
+async def _items(session: UnitOfWork, skus: Iterable[str]) -> dict[str, Item]:
     wanted = sorted(set(skus))
     if not wanted:
         return {}
@@ -297,7 +296,7 @@ async def _items(session: AsyncSession, skus: Iterable[str]) -> dict[str, Item]:
 
 
 async def _substitute(
-    session: AsyncSession,
+    session: UnitOfWork,
     rows: OrderRows,
     policy: ChannelPolicy,
     plan: AllocationPlan,
@@ -478,7 +477,7 @@ def _detail(order: Order, plan: AllocationPlan, cause: str, attempts: int) -> di
 
 
 async def write_plan(
-    session: AsyncSession,
+    session: UnitOfWork,
     rows: OrderRows,
     order: Order,
     plan: AllocationPlan,
@@ -531,7 +530,7 @@ async def write_plan(
 
 async def allocate(
     hub: Hub,
-    session: AsyncSession,
+    session: UnitOfWork,
     rows: OrderRows,
     *,
     cause: str,
@@ -584,9 +583,8 @@ async def allocate(
                 plan = plan_for(order, snapshot, policy, policies, force_location=force_location)
         plan.trace[:0] = notes
         holds_before = len(rows.holds)
-        events_before = notify.position(session)
         try:
-            async with session.begin_nested():
+            async with session.savepoint():
                 outcome = await write_plan(
                     session,
                     rows,
@@ -605,7 +603,6 @@ async def allocate(
             # What the savepoint wrote is gone, and the rows it touched are expired: read
             # them again before planning anew.
             del rows.holds[holds_before:]
-            notify.rewind(session, events_before)
             for obj in (rows.row, *rows.lines, *rows.holds):
                 await session.refresh(obj)
             notes.append(

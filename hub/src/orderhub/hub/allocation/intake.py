@@ -39,13 +39,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderhub.core.extensions import CheckContext, HoldRequest
 from orderhub.core.model import Actor, ActorKind, Order
 from orderhub.core.preprocess import run_checks_async
 from orderhub.core.routing import AllocationPlan
-from orderhub.hub import notify
 from orderhub.hub.allocation import engine
 from orderhub.hub.allocation.engine import OrderRows
 from orderhub.hub.allocation.policy import ChannelPolicy
@@ -55,6 +53,7 @@ from orderhub.hub.orders.mapping import order_from_rows
 from orderhub.hub.orders.service import store_orders
 from orderhub.hub.stock.reservations import ReservationRequest, reserve_many
 from orderhub.hub.store.tables import ItemRow, OrderLineRow, OrderRow
+from orderhub.hub.store.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from orderhub.hub.runtime import Hub
@@ -70,7 +69,7 @@ _STANDALONE_CHECKS = {"availability", "payment", "address"}
 """Built-in checks that never look at other orders: without others, no lookup is needed."""
 
 
-async def recent_orders(session: AsyncSession, order: Order) -> list[Order]:
+async def recent_orders(session: UnitOfWork, order: Order) -> list[Order]:
     """The same customer's orders (by e-mail) placed within a day of this one."""
     email = _email(order)
     if not email:
@@ -86,7 +85,7 @@ def _near(order: Order, others: list[Order]) -> list[Order]:
 
 
 async def run_checks(
-    session: AsyncSession,
+    session: UnitOfWork,
     policy: ChannelPolicy,
     order: Order,
     snapshot: Snapshot,
@@ -119,7 +118,7 @@ def needs_others(policy: ChannelPolicy) -> bool:
 
 
 async def preprocess(
-    hub: Hub, session: AsyncSession, rows: OrderRows, *, cause: str
+    hub: Hub, session: UnitOfWork, rows: OrderRows, *, cause: str
 ) -> engine.Outcome | None:
     """Check the order, then allocate it unless a check held it. The order is locked or
     new in this transaction and has no active hold."""
@@ -138,7 +137,7 @@ async def preprocess(
 
 
 async def _hold_if_checks_ask(
-    session: AsyncSession,
+    session: UnitOfWork,
     policy: ChannelPolicy,
     rows: OrderRows,
     order: Order,
@@ -163,7 +162,7 @@ async def _hold_if_checks_ask(
 
 async def accept_order(
     hub: Hub,
-    session: AsyncSession,
+    session: UnitOfWork,
     order: Order,
     *,
     actor: Actor,
@@ -194,7 +193,7 @@ class _StockMoved(Exception):
 
 async def accept_orders(
     hub: Hub,
-    session: AsyncSession,
+    session: UnitOfWork,
     arrivals: Sequence[tuple[Order, Actor]],
     *,
     reject_unknown_skus: bool,
@@ -211,30 +210,26 @@ async def accept_orders(
 
 async def _accept(
     hub: Hub,
-    session: AsyncSession,
+    session: UnitOfWork,
     arrivals: Sequence[tuple[Order, Actor]],
     reject_unknown_skus: bool,
     known_items: dict[str, int] | None,
     *,
     exact: bool,
 ) -> list[Order | HubError]:
-    events = notify.position(session)
-    try:
-        async with session.begin_nested():
-            stored = await store_orders(
-                session, arrivals, reject_unknown_skus=reject_unknown_skus, known_items=known_items
-            )
-            batch = [
-                OrderRows(row=row, lines=lines, holds=holds)
-                for result in stored
-                if not isinstance(result, HubError)
-                for row, lines, holds in [result]
-            ]
-            to_route = [rows for rows in batch if not rows.active_holds]
-            deferred = await _route_together(hub, session, to_route, exact=exact)
-    except _StockMoved:
-        notify.rewind(session, events)
-        raise
+    # A refused batch (`_StockMoved`) rolls the savepoint back with what it noted.
+    async with session.savepoint():
+        stored = await store_orders(
+            session, arrivals, reject_unknown_skus=reject_unknown_skus, known_items=known_items
+        )
+        batch = [
+            OrderRows(row=row, lines=lines, holds=holds)
+            for result in stored
+            if not isinstance(result, HubError)
+            for row, lines, holds in [result]
+        ]
+        to_route = [rows for rows in batch if not rows.active_holds]
+        deferred = await _route_together(hub, session, to_route, exact=exact)
     for rows in deferred:
         await engine.allocate(hub, session, rows, cause="intake")
     await session.flush()
@@ -243,7 +238,7 @@ async def _accept(
 
 
 async def _route_together(
-    hub: Hub, session: AsyncSession, batch: list[OrderRows], *, exact: bool
+    hub: Hub, session: UnitOfWork, batch: list[OrderRows], *, exact: bool
 ) -> list[OrderRows]:
     """Check, plan and reserve the batch; the orders left for `engine.allocate`.
 
@@ -323,7 +318,7 @@ async def _route_together(
 
 
 async def _skus_with_substitutes(
-    session: AsyncSession, skus: set[str], policies: Iterable[ChannelPolicy]
+    session: UnitOfWork, skus: set[str], policies: Iterable[ChannelPolicy]
 ) -> set[str]:
     """The SKUs whose items name substitutes, when a channel of the batch substitutes."""
     if not skus or all(policy.substitution.mode == "off" for policy in policies):
@@ -347,7 +342,7 @@ def _substitutes_wanted(
 
 
 async def _check_together(
-    session: AsyncSession,
+    session: UnitOfWork,
     batch: list[OrderRows],
     orders: dict[str, Order],
     policy_of: dict[str, ChannelPolicy],
@@ -391,7 +386,7 @@ def _email(order: Order) -> str | None:
     return order.customer.email.lower() if order.customer and order.customer.email else None
 
 
-async def _recent_by_email(session: AsyncSession, orders: list[Order]) -> dict[str, list[Order]]:
+async def _recent_by_email(session: UnitOfWork, orders: list[Order]) -> dict[str, list[Order]]:
     """E-mail -> that customer's stored orders placed within a day of the batch's orders,
     newest first (what `recent_orders` reads for one order, for many at once)."""
     emails = sorted({email for order in orders if (email := _email(order))})

@@ -22,13 +22,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderhub.core import lifecycle
 from orderhub.core.model import Actor, MovementKind, OrderStatus
 from orderhub.core.promise import promise_delivery
 from orderhub.core.routing import BackorderDemand, allocate_receipt, split_permission
-from orderhub.hub.allocation import engine, touched
+from orderhub.hub.allocation import engine
 from orderhub.hub.allocation.schemas import (
     CountIn,
     CountLineOut,
@@ -61,6 +60,7 @@ from orderhub.hub.store.tables import (
     StockMovementRow,
 )
 from orderhub.hub.store.types import utcnow
+from orderhub.hub.store.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from orderhub.hub.runtime import Hub
@@ -79,7 +79,7 @@ def _positive(quantity: int, field: str = "quantity") -> None:
         )
 
 
-async def _level(session: AsyncSession, item_id: int, location_id: int) -> Any:
+async def _level(session: UnitOfWork, item_id: int, location_id: int) -> Any:
     return (
         await session.execute(
             sa.select(LEVELS.c.on_hand, LEVELS.c.reserved, LEVELS.c.safety_stock).where(
@@ -107,7 +107,7 @@ def _incoming_out(row: IncomingStockRow, sku: str, location: str) -> IncomingOut
     )
 
 
-async def add_incoming(session: AsyncSession, data: IncomingIn) -> IncomingOut:
+async def add_incoming(session: UnitOfWork, data: IncomingIn) -> IncomingOut:
     """Record a purchase order or transfer line on its way; preorders may then use it."""
     _positive(data.quantity)
     item = await get_item_row(session, data.sku)
@@ -134,7 +134,7 @@ async def add_incoming(session: AsyncSession, data: IncomingIn) -> IncomingOut:
 
 
 async def list_incoming(
-    session: AsyncSession,
+    session: UnitOfWork,
     *,
     sku: str | None = None,
     location: str | None = None,
@@ -158,7 +158,7 @@ async def list_incoming(
 
 
 async def _receive_lot(
-    session: AsyncSession, item_id: int, location_id: int, reference: str, quantity: int
+    session: UnitOfWork, item_id: int, location_id: int, reference: str, quantity: int
 ) -> int | None:
     """Count received units against the open lot with this reference; its id, if any."""
     lot = await session.scalar(
@@ -193,7 +193,7 @@ async def _receive_lot(
 # ------------------------------------------------------------------------------ backorders
 
 
-async def _lock_orders(session: AsyncSession, order_ids: list[str]) -> set[str]:
+async def _lock_orders(session: UnitOfWork, order_ids: list[str]) -> set[str]:
     """Lock the orders nobody else is changing right now; the others are passed over."""
     if not order_ids:
         return set()
@@ -207,7 +207,7 @@ async def _lock_orders(session: AsyncSession, order_ids: list[str]) -> set[str]:
 
 
 async def _reserved_elsewhere(
-    session: AsyncSession, order_ids: list[str], location_id: int
+    session: UnitOfWork, order_ids: list[str], location_id: int
 ) -> set[str]:
     rows = await session.scalars(
         sa.select(ReservationRow.order_id)
@@ -221,7 +221,7 @@ async def _reserved_elsewhere(
     return set(rows)
 
 
-async def _settle_preorders(session: AsyncSession, order_id: str, line_id: str, units: int) -> None:
+async def _settle_preorders(session: UnitOfWork, order_id: str, line_id: str, units: int) -> None:
     """Units of a line arrived: its open preorders shrink by as many (oldest lots first)."""
     rows = await session.scalars(
         sa.select(PreorderRow)
@@ -252,7 +252,7 @@ async def _settle_preorders(session: AsyncSession, order_id: str, line_id: str, 
 
 async def fill_backorders(
     hub: Hub,
-    session: AsyncSession,
+    session: UnitOfWork,
     *,
     item_id: int,
     sku: str,
@@ -364,7 +364,7 @@ async def fill_backorders(
 
 async def _after_fill(
     hub: Hub,
-    session: AsyncSession,
+    session: UnitOfWork,
     rows: engine.OrderRows,
     place: Any,
     sku: str,
@@ -412,7 +412,7 @@ async def _after_fill(
 
 
 async def receive(
-    hub: Hub, session: AsyncSession, sku: str, location: str, data: ReceiptIn, *, actor: Actor
+    hub: Hub, session: UnitOfWork, sku: str, location: str, data: ReceiptIn, *, actor: Actor
 ) -> ReceiptOut:
     """On hand up by the received units, then backorders filled from them."""
     _positive(data.quantity)
@@ -450,9 +450,7 @@ async def receive(
 # ------------------------------------------------------------------------------ transfers
 
 
-async def transfer(
-    hub: Hub, session: AsyncSession, data: TransferIn, *, actor: Actor
-) -> TransferOut:
+async def transfer(hub: Hub, session: UnitOfWork, data: TransferIn, *, actor: Actor) -> TransferOut:
     """Move available units between locations (reserved units stay where they are)."""
     _positive(data.quantity)
     if data.from_location == data.to_location:
@@ -483,7 +481,7 @@ async def transfer(
             location=data.from_location,
             available=level.on_hand - level.reserved - level.safety_stock,
         )
-    touched.mark(session, item.id, source.id)
+    session.touch(item.id, source.id)
     session.add(
         StockMovementRow(
             item_id=item.id,
@@ -546,7 +544,7 @@ async def transfer(
 
 async def _take_back(
     hub: Hub,
-    session: AsyncSession,
+    session: UnitOfWork,
     *,
     item_id: int,
     location_id: int,
@@ -600,7 +598,7 @@ async def _take_back(
             .where(LEVELS.c.item_id == item_id, LEVELS.c.location_id == location_id)
             .values(reserved=LEVELS.c.reserved - units, updated_at=utcnow())
         )
-        touched.mark(session, item_id, location_id)
+        session.touch(item_id, location_id)
         for line_id, qty in lines.items():
             rows.line(line_id).quantity_allocated -= qty
         taken += units
@@ -621,7 +619,7 @@ async def _take_back(
     return taken
 
 
-async def count(hub: Hub, session: AsyncSession, data: CountIn, *, actor: Actor) -> CountOut:
+async def count(hub: Hub, session: UnitOfWork, data: CountIn, *, actor: Actor) -> CountOut:
     """Apply absolute counts (see the module docstring for how reservations are kept)."""
     if not data.counts:
         raise InvalidInput("a count needs at least one line", code="empty_count")

@@ -9,7 +9,7 @@ from litestar.params import FromPath, JSONBody
 from orderhub.hub.auth import tokens
 from orderhub.hub.auth.middleware import ADMIN_ONLY
 from orderhub.hub.auth.schemas import TokenCreated, TokenIn, TokenList, TokenOut
-from orderhub.hub.auth.tokens import Role
+from orderhub.hub.auth.tokens import Role, TokenCacheDep
 from orderhub.hub.bodies import StrictBody
 from orderhub.hub.deps import HubDep, error_responses
 from orderhub.hub.errors import NotFound
@@ -55,8 +55,10 @@ class TokenController(Controller):
             return TokenList(items=[_out(row) for row in await tokens.list_tokens(session)])
 
     @delete("/{name:str}", summary="Revoke a token", responses=error_responses(400, 403, 404))
-    async def revoke_token(self, hub: HubDep, name: FromPath[str]) -> None:
+    async def revoke_token(
+        self, hub: HubDep, token_cache: TokenCacheDep, name: FromPath[str]
+    ) -> None:
         async with hub.transaction() as session:
             if not await tokens.revoke_token(session, name):
                 raise NotFound(f"no active token named {name!r}", code="unknown_token", name=name)
-        hub.token_cache.forget(name)
+        token_cache.forget(name)

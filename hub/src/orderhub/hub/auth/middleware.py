@@ -29,15 +29,16 @@ class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
         if scheme.lower() != "bearer" or not secret.strip():
             raise NotAuthorizedException("missing bearer token (Authorization: Bearer ohk_...)")
         hub = connection.app.state.hub
+        cache = connection.app.state.token_cache
         secret = secret.strip()
         now = time.monotonic()
-        principal = hub.token_cache.get(secret, now)
+        principal = cache.get(secret, now)
         if principal is None:
             async with hub.transaction() as session:
                 principal = await authenticate(session, secret)
             if principal is None:
                 raise NotAuthorizedException("invalid or revoked token")
-            hub.token_cache.put(secret, principal, now)
+            cache.put(secret, principal, now)
         return AuthenticationResult(user=principal, auth=secret)
 
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import msgspec
 import sqlalchemy as sa
+from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderhub.hub.errors import Conflict, InvalidInput
@@ -182,3 +183,7 @@ async def issue_token(
     except sa.exc.IntegrityError:
         # Another request made one with this name since the check (the unique index).
         raise exists from None
+
+
+TokenCacheDep = NamedDependency[TokenCache]
+"""The app's `TokenCache`: `async def handler(token_cache: TokenCacheDep) -> ...`."""

@@ -25,17 +25,16 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderhub.core.connectors import Capability, ConnectorError, TransientError
 from orderhub.core.events import ShipmentChanged, TrackingObserved
 from orderhub.core.model import Actor, ActorKind, OrderStatus, TrackingEvent, TrackingStatus
-from orderhub.hub import notify
 from orderhub.hub.orders import service as orders
 from orderhub.hub.runtime import Hub
 from orderhub.hub.store.db import dialect_insert
 from orderhub.hub.store.tables import LabelRow, OrderRow, ShipmentRow, TrackingEventRow
 from orderhub.hub.store.types import utcnow
+from orderhub.hub.store.unit_of_work import UnitOfWork
 from orderhub.hub.sync.state import record_failure, record_success
 
 log = logging.getLogger(__name__)
@@ -54,7 +53,7 @@ def carrier_actor(connection_id: str) -> Actor:
 
 
 async def find_shipment(
-    session: AsyncSession, connection_id: str, tracking_number: str, shipment_ref: str | None
+    session: UnitOfWork, connection_id: str, tracking_number: str, shipment_ref: str | None
 ) -> ShipmentRow | None:
     """The shipment with this number, or whose label the carrier knows as `shipment_ref`."""
     found = await session.scalar(
@@ -79,7 +78,7 @@ async def find_shipment(
 
 
 async def _store(
-    session: AsyncSession,
+    session: UnitOfWork,
     connection_id: str,
     event: TrackingEvent,
     shipment_id: str | None,
@@ -108,7 +107,7 @@ async def _store(
 
 
 async def record_events(
-    session: AsyncSession,
+    session: UnitOfWork,
     connection_id: str,
     events: Sequence[TrackingEvent],
     *,
@@ -135,7 +134,7 @@ async def record_events(
 
 
 async def merge_observed(
-    session: AsyncSession, connection_id: str, change: TrackingObserved
+    session: UnitOfWork, connection_id: str, change: TrackingObserved
 ) -> str | None:
     """The merge of one `TrackingObserved` from a carrier's webhook."""
     notes = await record_events(
@@ -145,7 +144,7 @@ async def merge_observed(
 
 
 async def apply_event(
-    session: AsyncSession, shipment: ShipmentRow, event: TrackingEvent, *, actor: Actor
+    session: UnitOfWork, shipment: ShipmentRow, event: TrackingEvent, *, actor: Actor
 ) -> None:
     await session.flush()
     order = await orders.get_order_row(session, shipment.order_id, for_update=True)
@@ -182,10 +181,9 @@ async def apply_event(
     await settle_delivery(session, order, actor=actor)
 
 
-def shipment_changed(session: AsyncSession, shipment: ShipmentRow) -> None:
+def shipment_changed(session: UnitOfWork, shipment: ShipmentRow) -> None:
     """Tell plugins, once the transaction commits, where the parcel is now."""
-    notify.emit(
-        session,
+    session.emit(
         ShipmentChanged(
             shipment_id=shipment.id,
             order_id=shipment.order_id,
@@ -196,7 +194,7 @@ def shipment_changed(session: AsyncSession, shipment: ShipmentRow) -> None:
     )
 
 
-async def settle_delivery(session: AsyncSession, order: OrderRow, *, actor: Actor) -> None:
+async def settle_delivery(session: UnitOfWork, order: OrderRow, *, actor: Actor) -> None:
     """A shipped order whose every parcel is delivered becomes DELIVERED."""
     if order.status != OrderStatus.SHIPPED.value:
         return
@@ -215,7 +213,7 @@ async def settle_delivery(session: AsyncSession, order: OrderRow, *, actor: Acto
         )
 
 
-async def attach_orphans(session: AsyncSession, shipment: ShipmentRow, *, actor: Actor) -> int:
+async def attach_orphans(session: UnitOfWork, shipment: ShipmentRow, *, actor: Actor) -> int:
     """Give a newly labelled shipment the events stored before its number was known."""
     orphans = list(
         await session.scalars(

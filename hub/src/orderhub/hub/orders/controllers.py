@@ -17,6 +17,7 @@ from orderhub.hub.deps import Cursor, HubDep, Limit, error_responses
 from orderhub.hub.errors import Conflict, InvalidInput
 from orderhub.hub.orders import service
 from orderhub.hub.orders.cancellation import cancel_and_notify
+from orderhub.hub.orders.group_commit import OrderIntakeDep
 from orderhub.hub.orders.manual import MANUAL_CONNECTION, ManualRequest
 from orderhub.hub.orders.schemas import (
     CancelIn,
@@ -53,7 +54,11 @@ class OrderController(Controller):
         responses=error_responses(400, 403, 409, 413, 422),
     )
     async def create_order(
-        self, hub: HubDep, request: Request[Principal, str, Any], data: JSONBody[ManualOrderIn]
+        self,
+        hub: HubDep,
+        order_intake: OrderIntakeDep,
+        request: Request[Principal, str, Any],
+        data: JSONBody[ManualOrderIn],
     ) -> Order:
         connection = hub.connections.get(data.connection or MANUAL_CONNECTION)
         if connection is None:
@@ -70,9 +75,7 @@ class OrderController(Controller):
                 connection=connection.id,
             )
         try:
-            return await hub.order_intake.submit(
-                ManualRequest(data, connection, user_actor(request))
-            )
+            return await order_intake.submit(ManualRequest(data, connection, user_actor(request)))
         except sa.exc.IntegrityError:
             # Two requests with one reference at the same moment: the unique key caught the
             # second after the first committed. Say so, as the check before the insert would.

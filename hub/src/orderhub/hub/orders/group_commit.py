@@ -21,6 +21,8 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from litestar.di import NamedDependency
+
 from orderhub.core.model import Order
 from orderhub.hub.orders.manual import ManualRequest, create_manual_orders
 
@@ -95,3 +97,7 @@ def _settle(future: asyncio.Future[Order], result: Order | BaseException) -> Non
         future.set_exception(result)
     else:
         future.set_result(result)
+
+
+OrderIntakeDep = NamedDependency[OrderIntake]
+"""The app's `OrderIntake`: `async def handler(order_intake: OrderIntakeDep) -> ...`."""

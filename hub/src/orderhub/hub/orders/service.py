@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderhub.core import lifecycle
 from orderhub.core.events import OrderChanged
@@ -22,7 +21,6 @@ from orderhub.core.model import (
     Order,
     OrderStatus,
 )
-from orderhub.hub import notify
 from orderhub.hub.allocation import preorders
 from orderhub.hub.catalog.service import item_ids
 from orderhub.hub.errors import Conflict, HubError, InvalidInput, NotFound
@@ -32,10 +30,11 @@ from orderhub.hub.orders.schemas import OrderFilter, OrderSummary
 from orderhub.hub.stock.reservations import free_order_reservations
 from orderhub.hub.store.tables import OrderHistoryRow, OrderHoldRow, OrderLineRow, OrderRow
 from orderhub.hub.store.types import utcnow
+from orderhub.hub.store.unit_of_work import UnitOfWork
 
 
 async def record(
-    session: AsyncSession,
+    session: UnitOfWork,
     row: OrderRow,
     actor: Actor,
     action: str,
@@ -59,8 +58,7 @@ async def record(
             version=row.version,
         )
     )
-    notify.emit(
-        session,
+    session.emit(
         OrderChanged(
             order_id=row.id,
             connection=row.connection_id,
@@ -74,7 +72,7 @@ async def record(
 
 
 async def find_order_row(
-    session: AsyncSession, connection: str, external_id: str, *, for_update: bool = False
+    session: UnitOfWork, connection: str, external_id: str, *, for_update: bool = False
 ) -> OrderRow | None:
     query = sa.select(OrderRow).where(
         OrderRow.connection_id == connection, OrderRow.external_id == external_id
@@ -85,7 +83,7 @@ async def find_order_row(
 
 
 async def get_order_row(
-    session: AsyncSession, order_id: str, *, for_update: bool = False
+    session: UnitOfWork, order_id: str, *, for_update: bool = False
 ) -> OrderRow:
     query = sa.select(OrderRow).where(OrderRow.id == order_id)
     if for_update:
@@ -96,7 +94,7 @@ async def get_order_row(
     return row
 
 
-async def load_order(session: AsyncSession, row: OrderRow) -> Order:
+async def load_order(session: UnitOfWork, row: OrderRow) -> Order:
     lines = (
         await session.scalars(sa.select(OrderLineRow).where(OrderLineRow.order_id == row.id))
     ).all()
@@ -110,12 +108,12 @@ async def load_order(session: AsyncSession, row: OrderRow) -> Order:
     return order_from_rows(row, lines, holds)
 
 
-async def get_order(session: AsyncSession, order_id: str) -> Order:
+async def get_order(session: UnitOfWork, order_id: str) -> Order:
     return await load_order(session, await get_order_row(session, order_id))
 
 
 async def place_hold(
-    session: AsyncSession,
+    session: UnitOfWork,
     row: OrderRow,
     reason: HoldReason,
     detail: str,
@@ -129,7 +127,7 @@ async def place_hold(
 
 
 async def add_hold(
-    session: AsyncSession,
+    session: UnitOfWork,
     row: OrderRow,
     reason: HoldReason,
     detail: str,
@@ -157,7 +155,7 @@ async def add_hold(
 
 
 async def create_order(
-    session: AsyncSession, order: Order, *, actor: Actor, reject_unknown_skus: bool
+    session: UnitOfWork, order: Order, *, actor: Actor, reject_unknown_skus: bool
 ) -> Order:
     """Store a new order with fresh ids, bind its external id, and write its first history.
 
@@ -171,7 +169,7 @@ async def create_order(
 
 
 async def store_order(
-    session: AsyncSession,
+    session: UnitOfWork,
     order: Order,
     *,
     actor: Actor,
@@ -209,7 +207,7 @@ def check_lines(order: Order) -> None:
             )
 
 
-async def _existing_keys(session: AsyncSession, orders: Sequence[Order]) -> set[tuple[str, str]]:
+async def _existing_keys(session: UnitOfWork, orders: Sequence[Order]) -> set[tuple[str, str]]:
     """(connection, external id) of the orders already stored."""
     by_connection: dict[str, set[str]] = {}
     for order in orders:
@@ -227,7 +225,7 @@ async def _existing_keys(session: AsyncSession, orders: Sequence[Order]) -> set[
 
 
 async def store_orders(
-    session: AsyncSession,
+    session: UnitOfWork,
     orders: Sequence[tuple[Order, Actor]],
     *,
     reject_unknown_skus: bool,
@@ -278,7 +276,7 @@ async def store_orders(
 
 
 async def _add_order(
-    session: AsyncSession,
+    session: UnitOfWork,
     order: Order,
     actor: Actor,
     known: dict[str, int],
@@ -333,7 +331,7 @@ async def _add_order(
 
 
 async def change_status(
-    session: AsyncSession,
+    session: UnitOfWork,
     row: OrderRow,
     target: OrderStatus,
     actor: Actor,
@@ -363,7 +361,7 @@ async def change_status(
     )
 
 
-async def cancel_order(session: AsyncSession, order_id: str, *, actor: Actor, reason: str) -> Order:
+async def cancel_order(session: UnitOfWork, order_id: str, *, actor: Actor, reason: str) -> Order:
     """Cancel every open unit, give back reservations and preorders; refused (409) once
     shipped."""
     row = await get_order_row(session, order_id, for_update=True)
@@ -404,7 +402,7 @@ async def cancel_order(session: AsyncSession, order_id: str, *, actor: Actor, re
     return await load_order(session, row)
 
 
-async def history(session: AsyncSession, order_id: str) -> list[HistoryEntry]:
+async def history(session: UnitOfWork, order_id: str) -> list[HistoryEntry]:
     await get_order_row(session, order_id)
     rows = await session.scalars(
         sa.select(OrderHistoryRow)
@@ -440,7 +438,7 @@ def decode_cursor(cursor: str) -> str:
 
 
 async def list_orders(
-    session: AsyncSession,
+    session: UnitOfWork,
     filters: OrderFilter,
     *,
     limit: int = 50,

@@ -11,12 +11,11 @@ from collections.abc import Sequence
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderhub.core.model import MovementKind, ReservationStatus
-from orderhub.hub.allocation import touched
 from orderhub.hub.store.tables import ReservationRow, StockLevelRow, StockMovementRow
 from orderhub.hub.store.types import utcnow
+from orderhub.hub.store.unit_of_work import UnitOfWork
 
 
 class ReservationRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -27,7 +26,7 @@ class ReservationRequest(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def reserve(
-    session: AsyncSession, order_id: str, requests: Sequence[ReservationRequest]
+    session: UnitOfWork, order_id: str, requests: Sequence[ReservationRequest]
 ) -> list[ReservationRequest]:
     """Reserve each request if its location has the units available, all in this transaction.
 
@@ -56,7 +55,7 @@ async def reserve(
         if result.rowcount != 1:
             refused.append(request)
             continue
-        touched.mark(session, request.item_id, request.location_id)
+        session.touch(request.item_id, request.location_id)
         granted.append(
             ReservationRow(
                 order_id=order_id,
@@ -78,14 +77,14 @@ DEADLOCK = "40P01"
 
 
 async def reserve_all(
-    session: AsyncSession, order_id: str, requests: Sequence[ReservationRequest]
+    session: UnitOfWork, order_id: str, requests: Sequence[ReservationRequest]
 ) -> bool:
     """Reserve every request for one order, or report False: see `reserve_many`."""
     return await reserve_many(session, [(order_id, request) for request in requests])
 
 
 async def reserve_many(
-    session: AsyncSession, requests: Sequence[tuple[str, ReservationRequest]]
+    session: UnitOfWork, requests: Sequence[tuple[str, ReservationRequest]]
 ) -> bool:
     """Reserve every (order id, request), or report False: then some may be applied, and the
     caller must roll back (its savepoint) — all or nothing is the caller's transaction
@@ -159,12 +158,12 @@ async def reserve_many(
         raise
     granted = {tuple(row) for row in result.all()}
     for item, location in granted:
-        touched.mark(session, item, location)
+        session.touch(item, location)
     return granted == set(wanted)
 
 
 async def consume(
-    session: AsyncSession, order_id: str, line_id: str, location_id: int, quantity: int
+    session: UnitOfWork, order_id: str, line_id: str, location_id: int, quantity: int
 ) -> int:
     """Turn reserved units into a shipment: reserved and on hand both go down.
 
@@ -188,7 +187,7 @@ async def consume(
                 .returning(table.c.on_hand)
             )
         ).scalar_one()
-        touched.mark(session, reservation.item_id, location_id)
+        session.touch(reservation.item_id, location_id)
         session.add(
             StockMovementRow(
                 item_id=reservation.item_id,
@@ -207,7 +206,7 @@ async def consume(
 
 
 async def free_order_reservations(
-    session: AsyncSession, order_id: str, *, line_ids: set[str] | None = None
+    session: UnitOfWork, order_id: str, *, line_ids: set[str] | None = None
 ) -> int:
     """Give back every active reservation of an order (or of some of its lines).
 
@@ -235,7 +234,7 @@ async def free_order_reservations(
             )
             .values(reserved=table.c.reserved - reservation.quantity, updated_at=utcnow())
         )
-        touched.mark(session, reservation.item_id, reservation.location_id)
+        session.touch(reservation.item_id, reservation.location_id)
         reservation.status = ReservationStatus.RELEASED.value
         freed += reservation.quantity
     await session.flush()
@@ -243,7 +242,7 @@ async def free_order_reservations(
 
 
 async def free_units(
-    session: AsyncSession, order_id: str, line_id: str, location_id: int, quantity: int
+    session: UnitOfWork, order_id: str, line_id: str, location_id: int, quantity: int
 ) -> int:
     """Give back `quantity` units of a line's active reservations at one location (a short
     pick: the rest stays reserved for the units that were found), newest first.
@@ -263,7 +262,7 @@ async def free_units(
             .where(table.c.item_id == reservation.item_id, table.c.location_id == location_id)
             .values(reserved=table.c.reserved - give, updated_at=utcnow())
         )
-        touched.mark(session, reservation.item_id, location_id)
+        session.touch(reservation.item_id, location_id)
         _mark_part(session, reservation, give, ReservationStatus.RELEASED)
         left -= give
     await session.flush()
@@ -271,7 +270,7 @@ async def free_units(
 
 
 async def _line_reservations(
-    session: AsyncSession,
+    session: UnitOfWork,
     order_id: str,
     line_id: str,
     location_id: int,
@@ -295,7 +294,7 @@ async def _line_reservations(
 
 
 def _mark_part(
-    session: AsyncSession, reservation: ReservationRow, units: int, status: ReservationStatus
+    session: UnitOfWork, reservation: ReservationRow, units: int, status: ReservationStatus
 ) -> None:
     """`units` of a reservation take `status`: the whole row, or a row split off it (the
     rest stays active)."""

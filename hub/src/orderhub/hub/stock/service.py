@@ -10,24 +10,22 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderhub.core.events import StockChanged
 from orderhub.core.model import MovementKind, StockLevel, StockMovement
-from orderhub.hub import notify
-from orderhub.hub.allocation import touched
 from orderhub.hub.catalog.service import get_item_row
 from orderhub.hub.errors import Conflict, InvalidInput
 from orderhub.hub.locations.service import get_location_row
 from orderhub.hub.store.tables import ItemRow, LocationRow, StockLevelRow, StockMovementRow
 from orderhub.hub.store.types import utcnow
+from orderhub.hub.store.unit_of_work import UnitOfWork
 
 
-def _insert(session: AsyncSession) -> type:
+def _insert(session: UnitOfWork) -> type:
     return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
 
 
-async def ensure_level(session: AsyncSession, item_id: int, location_id: int) -> None:
+async def ensure_level(session: UnitOfWork, item_id: int, location_id: int) -> None:
     """Create the (item, location) row at zero if it is missing; never touches an existing one."""
     insert = _insert(session)
     await session.execute(
@@ -60,7 +58,7 @@ def _changed(level: StockLevel) -> StockChanged:
 
 
 async def adjust(
-    session: AsyncSession,
+    session: UnitOfWork,
     sku: str,
     location: str,
     delta: int,
@@ -100,7 +98,7 @@ async def adjust(
             on_hand=current,
             delta=delta,
         )
-    touched.mark(session, item.id, loc.id)
+    session.touch(item.id, loc.id)
     session.add(
         StockMovementRow(
             item_id=item.id,
@@ -114,12 +112,12 @@ async def adjust(
         )
     )
     level = _level(sku, location, row)
-    notify.emit(session, _changed(level))
+    session.emit(_changed(level))
     return level
 
 
 async def set_on_hand(
-    session: AsyncSession,
+    session: UnitOfWork,
     sku: str,
     location: str,
     quantity: int,
@@ -166,13 +164,13 @@ async def set_on_hand(
     await session.flush()
     level = _level(sku, location, row)
     if delta or safety_stock is not None:
-        touched.mark(session, item.id, loc.id)
-        notify.emit(session, _changed(level))
+        session.touch(item.id, loc.id)
+        session.emit(_changed(level))
     return level
 
 
 async def levels(
-    session: AsyncSession, *, skus: Sequence[str] | None = None, location: str | None = None
+    session: UnitOfWork, *, skus: Sequence[str] | None = None, location: str | None = None
 ) -> list[StockLevel]:
     query = (
         sa.select(ItemRow.sku, LocationRow.code, StockLevelRow)
@@ -188,7 +186,7 @@ async def levels(
 
 
 async def movements(
-    session: AsyncSession,
+    session: UnitOfWork,
     *,
     sku: str | None = None,
     location: str | None = None,

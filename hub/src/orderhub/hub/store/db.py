@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,7 +9,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
-    async_sessionmaker,
     create_async_engine,
 )
 
@@ -53,14 +50,3 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 def dialect_insert(session: AsyncSession) -> Any:
     """The backend's INSERT construct, which has `on_conflict_do_nothing()` on both."""
     return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-
-
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
-
-
-@asynccontextmanager
-async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A session in one transaction: committed on success, rolled back on any error."""
-    async with sessions() as session, session.begin():
-        yield session

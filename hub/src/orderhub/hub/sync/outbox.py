@@ -11,13 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderhub.hub.store.db import dialect_insert
 from orderhub.hub.store.tables import OutboxRow
 from orderhub.hub.store.types import utcnow
+from orderhub.hub.store.unit_of_work import UnitOfWork
 
-_KICK = "orderhub.outbox_ids"
 _COALESCE_TRIES = 3
 """A concurrent writer can insert the pending row between our update and our insert."""
 
@@ -31,7 +30,7 @@ def job_id(outbox_id: int, attempts: int) -> str:
     return f"outbox:{outbox_id}:{attempts}"
 
 
-async def _key_written(session: AsyncSession, connection_id: str, idempotency_key: str) -> bool:
+async def _key_written(session: UnitOfWork, connection_id: str, idempotency_key: str) -> bool:
     found = await session.scalar(
         sa.select(OutboxRow.id).where(
             OutboxRow.connection_id == connection_id,
@@ -42,7 +41,7 @@ async def _key_written(session: AsyncSession, connection_id: str, idempotency_ke
 
 
 async def _replace_pending(
-    session: AsyncSession,
+    session: UnitOfWork,
     *,
     connection_id: str,
     coalesce_key: str,
@@ -66,7 +65,7 @@ async def _replace_pending(
 
 
 async def enqueue(
-    session: AsyncSession,
+    session: UnitOfWork,
     *,
     connection_id: str,
     operation: str,
@@ -90,7 +89,7 @@ async def enqueue(
                 idempotency_key=idempotency_key,
             )
             if replaced is not None:
-                _kick(session, *replaced)
+                session.queue_dispatch(*replaced)
                 return replaced[0]
         now = utcnow()
         result = await session.execute(
@@ -111,33 +110,10 @@ async def enqueue(
         )
         row_id = result.scalar()
         if row_id is not None:
-            _kick(session, row_id, 0)
+            session.queue_dispatch(row_id)
             return row_id
         # A conflict: either the idempotency key exists (a duplicate), or another transaction
         # just committed a pending row with our coalesce key, which we replace on the next turn.
         if coalesce_key is None or await _key_written(session, connection_id, idempotency_key):
             return None
     raise RuntimeError(f"outbox row for {connection_id}/{coalesce_key} kept changing under us")
-
-
-def _kick(session: AsyncSession, row_id: int, attempts: int) -> None:
-    session.info.setdefault(_KICK, {})[row_id] = attempts
-
-
-def track(session: AsyncSession, row_id: int) -> None:
-    """Have the dispatch of a new row written without `enqueue` (a bulk insert) queued after
-    the commit, like the rows `enqueue` writes."""
-    _kick(session, row_id, 0)
-
-
-def written_jobs(session: AsyncSession) -> list[tuple[int, int]]:
-    """(row id, attempts) of the outbox rows written in this session's transaction.
-
-    `Hub.transaction()` enqueues one dispatch job per row after the commit.
-    """
-    return sorted(session.info.pop(_KICK, {}).items())
-
-
-def written_ids(session: AsyncSession) -> list[int]:
-    """Outbox rows written in this session's transaction, to be enqueued after the commit."""
-    return [row_id for row_id, _ in written_jobs(session)]

@@ -16,7 +16,6 @@ the pull that loses that race stops.
 
 from __future__ import annotations
 
-import copy
 import logging
 import uuid
 from collections.abc import Sequence
@@ -24,7 +23,6 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderhub.core.connectors import Capability, ConnectorError, PermanentError
 from orderhub.core.events import InboundChange, OrderObserved
@@ -33,6 +31,7 @@ from orderhub.hub.runtime import Hub
 from orderhub.hub.store.db import dialect_insert
 from orderhub.hub.store.tables import SyncCursorRow
 from orderhub.hub.store.types import utcnow
+from orderhub.hub.store.unit_of_work import UnitOfWork
 from orderhub.hub.sync import merge, ratelimit
 from orderhub.hub.sync.state import clip, record_failure, record_success, revocation
 
@@ -75,7 +74,7 @@ def job_id(connection_id: str) -> str:
 # -------------------------------------------------------------------------------- cursors
 
 
-async def read_cursor(session: AsyncSession, connection_id: str) -> SyncCursorRow | None:
+async def read_cursor(session: UnitOfWork, connection_id: str) -> SyncCursorRow | None:
     return await session.scalar(
         sa.select(SyncCursorRow).where(
             SyncCursorRow.connection_id == connection_id, SyncCursorRow.stream == STREAM
@@ -84,7 +83,7 @@ async def read_cursor(session: AsyncSession, connection_id: str) -> SyncCursorRo
 
 
 async def store_cursor(
-    session: AsyncSession, connection_id: str, expected: str | None, cursor: str | None
+    session: UnitOfWork, connection_id: str, expected: str | None, cursor: str | None
 ) -> bool:
     """Store `cursor` if the stored one is still `expected`; False if another pull moved it."""
     table = SyncCursorRow.__table__
@@ -110,7 +109,7 @@ async def store_cursor(
     return inserted.scalar() is not None
 
 
-async def reset_cursor(session: AsyncSession, connection_id: str) -> None:
+async def reset_cursor(session: UnitOfWork, connection_id: str) -> None:
     """Forget the cursor: the next pull imports again from the connector's lookback."""
     await session.execute(
         sa.delete(SyncCursorRow).where(
@@ -140,18 +139,8 @@ def _label(group: list[InboundChange]) -> str:
     return type(first).__name__
 
 
-def _snapshot(session: AsyncSession) -> dict[str, Any]:
-    """What the transaction has noted for after its commit (notifications, outbox jobs...)."""
-    return {key: copy.copy(value) for key, value in session.info.items()}
-
-
-def _restore(session: AsyncSession, saved: dict[str, Any]) -> None:
-    session.info.clear()
-    session.info.update(saved)
-
-
 async def _merge_group(
-    session: AsyncSession, hub: Hub, connection_id: str, group: list[InboundChange]
+    session: UnitOfWork, hub: Hub, connection_id: str, group: list[InboundChange]
 ) -> list[str]:
     """Merge one order's changes in a savepoint, so one bad order does not sink the page.
 
@@ -159,19 +148,15 @@ async def _merge_group(
     connection = hub.connection(connection_id)
     label = _label(group)
     for turn in range(1, MERGE_TRIES + 1):
-        saved = _snapshot(session)
         try:
-            async with session.begin_nested():
+            async with session.savepoint():
                 return await merge.apply_changes(session, connection, group, hub=hub)
         except sa.exc.IntegrityError as exc:
-            _restore(session, saved)
             if turn == MERGE_TRIES:
                 return [f"{label}: not merged, kept conflicting: {exc.orig!r}"]
         except HubError as exc:
-            _restore(session, saved)
             return [f"{label}: not merged: {exc.code}: {exc.message}"]
         except merge.NotYetKnown as exc:
-            _restore(session, saved)
             return [f"{label}: not merged: {exc}"]
     return []
 

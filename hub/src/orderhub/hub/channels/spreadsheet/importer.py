@@ -14,11 +14,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderhub.core.connection import Connection
 from orderhub.core.model import Actor, MovementKind, Order
-from orderhub.hub import notify
 from orderhub.hub.allocation.intake import accept_order, accept_orders
 from orderhub.hub.catalog.service import get_item_row, item_from_row, item_ids, upsert_item
 from orderhub.hub.channels.spreadsheet.columns import SheetKind
@@ -42,6 +40,7 @@ from orderhub.hub.runtime import Hub
 from orderhub.hub.stock.service import set_on_hand
 from orderhub.hub.store.tables import ItemRow
 from orderhub.hub.store.types import utcnow
+from orderhub.hub.store.unit_of_work import UnitOfWork
 
 SPREADSHEET_CONNECTOR = "spreadsheet"
 
@@ -119,19 +118,19 @@ class _Run:
         self.default_currency: str = connection.settings.default_currency
 
     @asynccontextmanager
-    async def unit(self) -> AsyncIterator[AsyncSession]:
+    async def unit(self) -> AsyncIterator[UnitOfWork]:
         """A transaction that commits, or in a dry run is always rolled back."""
         if not self.dry_run:
             async with self.hub.transaction() as session:
                 yield session
             return
-        async with self.hub.sessions() as session:
+        async with self.hub.read() as session:
             await session.begin()
             try:
                 yield session
             finally:
                 await session.rollback()
-                notify.drain(session)
+                session.forget()
 
     def done(self, row: int, status: RowStatus, reference: str | None, *messages: str) -> None:
         self.results.append(
