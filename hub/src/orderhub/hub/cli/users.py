@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from orderhub.hub.cli.context import current_settings, run_with_hub
+
 ROLES = ["admin", "operator", "warehouse", "read-only"]
 
 
@@ -32,12 +34,11 @@ def user() -> None:
 )
 def user_create(username: str, role: str, locations: tuple[str, ...], password_stdin: bool) -> None:
     """Create a console user; the password is asked twice (or read from stdin)."""
-    from orderhub.hub.cli import _run, _settings
     from orderhub.hub.console import accounts
     from orderhub.hub.store.migrate import upgrade
 
     password = _read_password(password_stdin)
-    upgrade(_settings().database_url)
+    upgrade(current_settings().database_url)
 
     async def create(hub: Any) -> str:
         async with hub.transaction() as session:
@@ -46,21 +47,20 @@ def user_create(username: str, role: str, locations: tuple[str, ...], password_s
             )
             return row.username
 
-    name = _run(create)
+    name = run_with_hub(create)
     click.echo(f"user {name!r} ({role}) created; sign in at /console/login")
 
 
 @user.command("list")
 def user_list() -> None:
     """Every console user with its role, locations and last sign-in."""
-    from orderhub.hub.cli import _run
     from orderhub.hub.console import accounts
 
     async def collect(hub: Any) -> list[Any]:
         async with hub.read() as session:
             return await accounts.list_users(session)
 
-    for row in _run(collect):
+    for row in run_with_hub(collect):
         state = "active" if row.active else "disabled"
         where = f" [{', '.join(row.locations)}]" if row.locations else ""
         last = f"{row.last_sign_in_at:%Y-%m-%d %H:%M}" if row.last_sign_in_at else "never"
@@ -85,7 +85,6 @@ def user_set(
     disabled: bool | None,
 ) -> None:
     """Change a user. A new password or --disable signs the user out everywhere."""
-    from orderhub.hub.cli import _run
     from orderhub.hub.console import accounts
     from orderhub.hub.console.sessions import close_user_sessions
 
@@ -104,5 +103,5 @@ def user_set(
             if password is not None or disabled:
                 await close_user_sessions(session, row.id)
 
-    _run(change)
+    run_with_hub(change)
     click.echo(f"user {accounts.normalize_username(username)!r} updated")

@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from orderhub.hub.cli.context import EXIT_PARTIAL, run_with_hub
+
 
 @click.command()
 @click.argument("connection")
@@ -26,13 +28,12 @@ def sync(connection: str, restart: bool, pages: int | None) -> None:
     older ones ignored) and its cursor stored, so an interrupted run resumes. Exits with 1
     when the provider stopped the pull.
     """
-    from orderhub.hub.cli import EXIT_PARTIAL, _run
     from orderhub.hub.sync.polling import pull_orders
 
-    async def run(hub: Any) -> Any:
+    async def call(hub: Any) -> Any:
         return await pull_orders(hub, connection, restart=restart, max_pages=pages)
 
-    report = _run(run)
+    report = run_with_hub(call)
     for note in report.notes:
         click.echo(f"note: {note}")
     click.echo(
@@ -59,13 +60,12 @@ def webhooks() -> None:
 )
 def webhooks_register(connection: str, url: str | None) -> None:
     """Subscribe CONNECTION's provider to every webhook OrderHub reads (existing ones kept)."""
-    from orderhub.hub.cli import _run
     from orderhub.hub.sync.subscriptions import register_webhooks
 
-    async def run(hub: Any) -> Any:
+    async def call(hub: Any) -> Any:
         return await register_webhooks(hub, connection, url)
 
-    registration = _run(run)
+    registration = run_with_hub(call)
     for subscription in registration.subscriptions:
         click.echo(subscription.id)
     click.echo(

@@ -1,0 +1,5 @@
+"""`python -m orderhub.hub.cli`."""
+
+from orderhub.hub.cli import main
+
+main()
