@@ -6,17 +6,18 @@ import logging
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from arq import create_pool
-from arq.connections import ArqRedis, RedisSettings
+from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderhub.core.connection import Connection
 from orderhub.core.connectors import Capability
 from orderhub.core.plugins import PluginManager
 from orderhub.hub.config import Settings, build_connections
-from orderhub.hub.errors import NotFound
+from orderhub.hub.jobs import JobQueue
+from orderhub.hub.registry import Connectors
 from orderhub.hub.store.db import create_engine
 from orderhub.hub.store.unit_of_work import Transactions, UnitOfWork
+from orderhub.hub.sync.ratelimit import RateBudgets
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +67,14 @@ class Hub:
         self.engine = engine
         self.transactions = Transactions(engine)
         """Units of work and the hooks around their commit (`orderhub.hub.store.unit_of_work`)."""
-        self._connectors: dict[str, Any] = {}
+        self.connectors = Connectors(plugins, connections)
+        """Connections and their connector instances (`orderhub.hub.registry`)."""
+        self.jobs = JobQueue(settings.redis_url, settings.worker.queue_name)
+        """The worker's queue (`orderhub.hub.jobs`)."""
+        self.rate_budgets = RateBudgets(self.jobs)
+        """Rate budgets shared with the other processes through Redis (`hub.sync.ratelimit`)."""
         self.policies = policies
         """Each channel's allocation policy (`orderhub.hub.allocation.policy.Policies`)."""
-        self._queue: ArqRedis | None = None
         self._closers: list[Any] = []
 
     @classmethod
@@ -96,68 +101,31 @@ class Hub:
     def read(self) -> AbstractAsyncContextManager[UnitOfWork]:
         return self.transactions.read()
 
-    # ------------------------------------------------------------------ connections
+    # ------------------------------------------------------------------ shortcuts
+    # The app, the worker and the CLI reach connectors and the queue through these; services
+    # take `connectors` or `jobs` themselves.
 
     def connection(self, connection_id: str) -> Connection:
-        connection = self.connections.get(connection_id)
-        if connection is None:
-            raise NotFound(
-                f"no connection {connection_id!r}",
-                code="unknown_connection",
-                connection=connection_id,
-            )
-        return connection
+        return self.connectors.connection(connection_id)
 
     def connector(self, connection_id: str) -> Any:
-        """The connector instance serving a connection (one per connection per process)."""
-        instance = self._connectors.get(connection_id)
-        if instance is None:
-            connection = self.connection(connection_id)
-            cls = self.plugins.connectors()[connection.connector]
-            instance = self._connectors[connection_id] = cls(connection)
-        return instance
+        return self.connectors.connector(connection_id)
 
     def supports(self, connection_id: str, capability: Capability) -> bool:
-        connection = self.connections.get(connection_id)
-        if connection is None or not connection.enabled:
-            return False
-        cls = self.plugins.connectors().get(connection.connector)
-        return cls is not None and capability in cls.capabilities
-
-    # ------------------------------------------------------------------ queue
+        return self.connectors.supports(connection_id, capability)
 
     async def queue(self) -> ArqRedis:
-        if self._queue is None:
-            self._queue = await create_pool(
-                RedisSettings.from_dsn(self.settings.redis_url),
-                default_queue_name=self.settings.worker.queue_name,
-            )
-        return self._queue
+        return await self.jobs.redis()
 
     async def enqueue(
         self, function: str, *args: Any, job_id: str, defer_by: float | None = None
     ) -> bool:
-        """Ask the worker to run a job soon (or in `defer_by` seconds). Best effort: the
-        database row is the truth, and the sweeper re-enqueues anything that Redis lost.
-        Returns whether Redis took it (False too when a job with this id is still queued)."""
-        try:
-            queue = await self.queue()
-            job = await queue.enqueue_job(function, *args, _job_id=job_id, _defer_by=defer_by)
-            return job is not None
-        except Exception as exc:  # Redis down or flushed mid-call: the sweeper catches up
-            log.warning("could not enqueue %s %s: %s", function, job_id, exc)
-            return False
+        return await self.jobs.enqueue(function, *args, job_id=job_id, defer_by=defer_by)
 
     async def aclose(self) -> None:
         for close in reversed(self._closers):
             await close()
         self._closers.clear()
-        for instance in self._connectors.values():
-            close = getattr(instance, "aclose", None)
-            if close is not None:
-                await close()
-        self._connectors.clear()
-        if self._queue is not None:
-            await self._queue.aclose()
-            self._queue = None
+        await self.connectors.aclose()
+        await self.jobs.aclose()
         await self.engine.dispose()

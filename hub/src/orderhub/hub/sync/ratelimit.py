@@ -31,7 +31,6 @@ import logging
 import math
 import time
 import typing
-import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -41,6 +40,7 @@ import msgspec
 from orderhub.core.connectors import TransientError
 
 if typing.TYPE_CHECKING:
+    from orderhub.hub.jobs import JobQueue
     from orderhub.hub.runtime import Hub
 
 log = logging.getLogger(__name__)
@@ -180,20 +180,29 @@ class SharedBudget:
         await self.redis.expire(key, TTL_SECONDS)
 
 
-_budgets: weakref.WeakKeyDictionary[Any, SharedBudget] = weakref.WeakKeyDictionary()
+class RateBudgets:
+    """The process's `SharedBudget`, made on first use over the job queue's Redis pool."""
+
+    def __init__(self, jobs: JobQueue) -> None:
+        self.jobs = jobs
+        self._shared: SharedBudget | None = None
+        self._redis: Any = None
+
+    async def shared(self) -> SharedBudget | None:
+        """The shared budgets, or None when Redis cannot be reached."""
+        try:
+            redis = await self.jobs.redis()
+        except Exception as exc:  # Redis down: call without sharing rather than not at all
+            log.warning("rate budget not shared, Redis unavailable: %s", exc)
+            return None
+        if self._shared is None or self._redis is not redis:
+            self._shared, self._redis = SharedBudget(redis), redis
+        return self._shared
 
 
 async def shared_budget(hub: Hub) -> SharedBudget | None:
     """The hub's shared budgets, or None when Redis cannot be reached."""
-    try:
-        redis = await hub.queue()
-    except Exception as exc:  # Redis down: call without sharing rather than not at all
-        log.warning("rate budget not shared, Redis unavailable: %s", exc)
-        return None
-    found = _budgets.get(redis)
-    if found is None:
-        found = _budgets[redis] = SharedBudget(redis)
-    return found
+    return await hub.rate_budgets.shared()
 
 
 def _feed(connector: Any, taken: SharedLevel) -> None:
