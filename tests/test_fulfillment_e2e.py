@@ -21,14 +21,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
-import msgspec
 import pytest
 import respx
 import sqlalchemy as sa
 from arq import Worker
 
-from orderhub.core.connectors import Capability, ConnectorKind, ExternalRef, HealthReport
-from orderhub.core.hookspecs import hookimpl
+from orderhub.core.connectors import Capability, ExternalRef
 from orderhub.core.model import (
     Actor,
     ActorKind,
@@ -43,6 +41,7 @@ from orderhub.core.model import (
     OrderStatus,
     ShippingLine,
 )
+from orderhub.core.testing import FakeChannel, connector_plugin
 from orderhub.hub.allocation.intake import accept_order
 from orderhub.hub.catalog.service import upsert_item
 from orderhub.hub.fulfillment.jobs import release_once
@@ -75,39 +74,26 @@ def fixture(name: str, **replace: str) -> Any:
     return json.loads(text)
 
 
-class Shop:
+class Shop(FakeChannel):
     """The order's channel: it takes ship confirmations and keeps them."""
 
     name: ClassVar[str] = "e2e-shop"
-    kind: ClassVar[ConnectorKind] = ConnectorKind.CHANNEL
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.PUSH_FULFILLMENT})
 
-    class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-        pass
-
-    def __init__(self, connection: Any, *, http: Any = None) -> None:
-        self.notices: list[Any] = []
-
-    async def health(self) -> HealthReport:
-        return HealthReport(ok=True)
-
-    async def aclose(self) -> None:
-        return None
+    @property
+    def notices(self) -> list[Any]:
+        return self.called("push_fulfillment")
 
     async def push_fulfillment(self, notice: Any) -> ExternalRef:
-        self.notices.append(notice)
-        return ExternalRef(id=f"fulfillment-{len(self.notices)}")
-
-
-class ShopPlugin:
-    @hookimpl
-    def orderhub_register_connectors(self, register: Any) -> None:
-        register(Shop)
+        ref: ExternalRef = self.record(
+            "push_fulfillment", notice, ExternalRef(id=f"fulfillment-{len(self.notices) + 1}")
+        )
+        return ref
 
 
 @pytest.fixture
 def extra_plugins() -> list[Any]:
-    return [ShopPlugin()]
+    return [connector_plugin(Shop)]
 
 
 @pytest.fixture

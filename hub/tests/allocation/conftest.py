@@ -4,15 +4,13 @@ takes stock pushes, and readers of the tables that matter (reservations, levels,
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
-import msgspec
 import pytest
 import sqlalchemy as sa
 
-from orderhub.core.connection import Connection
-from orderhub.core.connectors import Capability, ConnectorKind, HealthReport, StockUpdate
-from orderhub.core.hookspecs import hookimpl
+from orderhub.core.connectors import Capability, StockUpdate
 from orderhub.core.model import (
     Address,
     GeoPoint,
@@ -23,6 +21,7 @@ from orderhub.core.model import (
     Money,
     PickSchedule,
 )
+from orderhub.core.testing import FakeChannel, connector_plugin
 from orderhub.hub.catalog.service import upsert_item
 from orderhub.hub.locations.service import upsert_location
 from orderhub.hub.stock import service as stock
@@ -202,36 +201,21 @@ def trace_lines(
 # ------------------------------------------------------------------------ a stock-push channel
 
 
-class FeedSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    pass
-
-
-class FeedChannel:
+class FeedChannel(FakeChannel):
     """A marketplace that is told quantities: records every `push_stock` call it gets."""
 
     name: ClassVar[str] = "feed"
-    kind: ClassVar[ConnectorKind] = ConnectorKind.CHANNEL
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.PUSH_STOCK})
-    Settings: ClassVar[type[msgspec.Struct]] = FeedSettings
     pushed: ClassVar[dict[str, list[StockUpdate]]] = {}
 
-    def __init__(self, connection: Connection, *, http: Any | None = None) -> None:
-        self.connection = connection
-
-    async def health(self) -> HealthReport:
-        return HealthReport(ok=True)
-
-    async def aclose(self) -> None:
-        return None
-
-    async def push_stock(self, updates: list[StockUpdate]) -> None:
+    async def push_stock(self, updates: Sequence[StockUpdate]) -> None:
+        await super().push_stock(updates)
         FeedChannel.pushed.setdefault(self.connection.id, []).extend(updates)
 
 
-class FeedPlugin:
-    @hookimpl
-    def orderhub_register_connectors(self, register: Any) -> None:
-        register(FeedChannel)
+def feed_plugin() -> Any:
+    """The plugin registering `FeedChannel`, for `extra_plugins`."""
+    return connector_plugin(FeedChannel)
 
 
 @pytest.fixture

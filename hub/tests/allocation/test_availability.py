@@ -15,7 +15,7 @@ from orderhub.hub.store.tables import PublishedAvailabilityRow
 from orderhub.hub.sync.dispatch import dispatch_outbox
 from orderhub.hub.worker import worker_settings
 
-from .conftest import FeedPlugin, order_body, outbox_rows, place, set_stock
+from .conftest import feed_plugin, order_body, outbox_rows, place, set_stock
 
 FEEDS = ["PAR-WH", "MRS-WH"]
 
@@ -43,7 +43,7 @@ def hub_config() -> dict[str, Any]:
 
 @pytest.fixture
 def extra_plugins() -> list[Any]:
-    return [FeedPlugin()]
+    return [feed_plugin()]
 
 
 async def drain(hub: Any) -> None:

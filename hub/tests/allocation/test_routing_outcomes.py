@@ -11,8 +11,8 @@ from orderhub.core.hookspecs import hookimpl
 from orderhub.hub.testing import auth
 
 from .conftest import (
-    FeedPlugin,
     active_reservations,
+    feed_plugin,
     history,
     levels,
     order_body,
@@ -57,7 +57,7 @@ def hub_config() -> dict[str, Any]:
 
 @pytest.fixture
 def extra_plugins() -> list[Any]:
-    return [FeedPlugin()]
+    return [feed_plugin()]
 
 
 async def test_single_location_allocates_and_reserves(client, tokens, hub, world):
@@ -351,7 +351,7 @@ class ThiefPlugin:
 THIEF = StockThief()
 
 
-@pytest.mark.parametrize("extra_plugins", [[FeedPlugin(), ThiefPlugin(THIEF)]])
+@pytest.mark.parametrize("extra_plugins", [[feed_plugin(), ThiefPlugin(THIEF)]])
 async def test_stock_taken_while_the_checks_run_is_never_oversold(
     client, tokens, hub, world, backend
 ):

@@ -2,50 +2,14 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import Any
 
-import msgspec
 import pytest
 import sqlalchemy as sa
 
-from orderhub.core.connectors import Capability, ConnectorKind, HealthReport
-from orderhub.core.hookspecs import hookimpl
 from orderhub.core.model import Item, Location, Money
 from orderhub.hub.catalog.service import upsert_item
 from orderhub.hub.locations.service import upsert_location
-
-
-class StubChannel:
-    """The parts of a channel connector every test double shares; subclasses name themselves,
-    declare capabilities and implement the capabilities' methods."""
-
-    name: ClassVar[str]
-    kind: ClassVar[ConnectorKind] = ConnectorKind.CHANNEL
-    capabilities: ClassVar[frozenset[Capability]] = frozenset()
-
-    class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-        pass
-
-    def __init__(self, connection: Any, *, http: Any = None) -> None:
-        self.connection = connection
-
-    async def health(self) -> HealthReport:
-        return HealthReport(ok=True)
-
-    async def aclose(self) -> None:
-        return None
-
-
-def connector_plugin(*classes: type) -> Any:
-    """A plugin object registering `classes`, for the `extra_plugins` fixture."""
-
-    @hookimpl
-    def orderhub_register_connectors(register: Any) -> None:
-        for cls in classes:
-            register(cls)
-
-    return SimpleNamespace(orderhub_register_connectors=orderhub_register_connectors)
 
 
 async def count_rows(hub: Any, table: Any) -> int:

@@ -8,11 +8,10 @@ from typing import Any, ClassVar
 import msgspec
 import pytest
 
-from orderhub.core.connectors import Capability, PullPage
+from orderhub.core.connectors import Capability
+from orderhub.core.testing import FakeChannel, connector_plugin
 from orderhub.hub.store.tables import ConnectionStateRow, InboxRow, OutboxRow
 from orderhub.hub.testing import auth
-
-from .conftest import StubChannel, connector_plugin
 
 SECRET = "shpss_do-not-show-me"
 
@@ -22,18 +21,12 @@ class ShopSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     api_secret: str
 
 
-class ShopChannel(StubChannel):
+class ShopChannel(FakeChannel):
     name: ClassVar[str] = "test-shop"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {Capability.PUSH_STOCK, Capability.PULL_ORDERS}
     )
     Settings: ClassVar[type[msgspec.Struct]] = ShopSettings
-
-    async def pull_orders(self, cursor: str | None) -> PullPage:
-        return PullPage(changes=[], cursor=cursor)
-
-    async def push_stock(self, updates: Any) -> None:
-        return None
 
 
 @pytest.fixture

@@ -11,14 +11,15 @@ import sqlalchemy as sa
 
 from orderhub.core.connectors import Capability
 from orderhub.core.model import SYSTEM, Money, Order, OrderLine, OrderStatus
+from orderhub.core.testing import FakeChannel, connector_plugin
 from orderhub.hub.orders import service
 from orderhub.hub.store.tables import CounterRow, OrderHistoryRow, OrderRow, OutboxRow
 from orderhub.hub.testing import auth
 
-from .conftest import StubChannel, connector_plugin, count_rows
+from .conftest import count_rows
 
 
-class CancellingChannel(StubChannel):
+class CancellingChannel(FakeChannel):
     """A channel that takes cancellations back, so cancelling one of its orders writes outbox."""
 
     name: ClassVar[str] = "test-cancelling"

@@ -15,15 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-import msgspec
 import pytest
 import respx
 import sqlalchemy as sa
 from arq import Worker
 
-from orderhub.core.connection import Connection
-from orderhub.core.connectors import Capability, ConnectorKind, ExternalRef, HealthReport
-from orderhub.core.hookspecs import hookimpl
+from orderhub.core.connectors import Capability
 from orderhub.core.model import (
     Actor,
     ActorKind,
@@ -38,6 +35,7 @@ from orderhub.core.model import (
     OrderLine,
     ShippingLine,
 )
+from orderhub.core.testing import FakeChannel, FakeWms, connector_plugin
 from orderhub.hub.allocation.intake import accept_order
 from orderhub.hub.catalog.service import upsert_item
 from orderhub.hub.fulfillment.jobs import release_once
@@ -75,77 +73,42 @@ def fixture(name: str) -> Any:
 # ------------------------------------------------------------------------- connectors
 
 
-class ShopChannel:
+class ShopChannel(FakeChannel):
     """A channel that takes ship confirmations and records them."""
 
     name: ClassVar[str] = "fulfiltest-shop"
-    kind: ClassVar[ConnectorKind] = ConnectorKind.CHANNEL
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.PUSH_FULFILLMENT})
 
-    class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-        pass
-
-    def __init__(self, connection: Connection, *, http: Any = None) -> None:
-        self.connection = connection
-        self.notices: list[Any] = []
-
-    async def health(self) -> HealthReport:
-        return HealthReport(ok=True)
-
-    async def aclose(self) -> None:
-        return None
-
-    async def push_fulfillment(self, notice: Any) -> ExternalRef:
-        self.notices.append(notice)
-        return ExternalRef(id=f"ful-{len(self.notices)}")
+    @property
+    def notices(self) -> list[Any]:
+        return self.called("push_fulfillment")
 
 
-class Warehouse3pl:
+class Warehouse3pl(FakeWms):
     """A WMS that takes fulfillment orders and records them."""
 
     name: ClassVar[str] = "fulfiltest-wms"
-    kind: ClassVar[ConnectorKind] = ConnectorKind.WMS
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.SEND_FULFILLMENT_ORDERS})
 
-    class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-        pass
-
-    def __init__(self, connection: Connection, *, http: Any = None) -> None:
-        self.connection = connection
-        self.orders: list[Any] = []
-
-    async def health(self) -> HealthReport:
-        return HealthReport(ok=True)
-
-    async def aclose(self) -> None:
-        return None
-
-    async def send_fulfillment_order(self, payload: Any) -> ExternalRef:
-        self.orders.append(payload)
-        return ExternalRef(id=f"wms-{len(self.orders)}")
+    @property
+    def orders(self) -> list[Any]:
+        return self.called("send_fulfillment_order")
 
 
-class StockFeed(ShopChannel):
+class StockFeed(FakeChannel):
     """A channel told how much it may sell (availability pushes)."""
 
     name: ClassVar[str] = "fulfiltest-feed"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.PUSH_STOCK})
 
-    async def push_stock(self, updates: Any) -> None:
-        self.notices.extend(updates)
-
-
-class TestPlugin:
-    @hookimpl
-    def orderhub_register_connectors(self, register: Any) -> None:
-        register(ShopChannel)
-        register(StockFeed)
-        register(Warehouse3pl)
+    @property
+    def notices(self) -> list[Any]:
+        return [update for updates in self.called("push_stock") for update in updates]
 
 
 @pytest.fixture
 def extra_plugins() -> list[Any]:
-    return [TestPlugin()]
+    return [connector_plugin(ShopChannel, StockFeed, Warehouse3pl)]
 
 
 @pytest.fixture

@@ -24,9 +24,6 @@ from arq import Worker
 from orderhub.core.connection import Connection
 from orderhub.core.connectors import (
     Capability,
-    ConnectorKind,
-    ExternalRef,
-    HealthReport,
     InboundEvent,
     PayloadError,
     WebhookEnvelope,
@@ -41,8 +38,8 @@ from orderhub.core.events import (
     RefundObserved,
     StockObserved,
 )
-from orderhub.core.hookspecs import hookimpl
 from orderhub.core.model import FinancialStatus, Item, Location, Money, Order, OrderLine
+from orderhub.core.testing import FakeChannel, connector_plugin
 from orderhub.hub.catalog.service import upsert_item
 from orderhub.hub.locations.service import upsert_location
 from orderhub.hub.store.tables import InboxRow, OrderHistoryRow, OrderRow, OutboxRow
@@ -96,9 +93,11 @@ class ShopInventory(msgspec.Struct, kw_only=True):
     available: int
 
 
-class ShopChannel:
+class ShopChannel(FakeChannel):
+    """Verifies and decodes its signed webhooks; its pushes are `FakeChannel`'s, recorded in
+    `calls` and answered from `script`."""
+
     name: ClassVar[str] = "testshop"
-    kind: ClassVar[ConnectorKind] = ConnectorKind.CHANNEL
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.RECEIVE_WEBHOOKS,
@@ -111,17 +110,9 @@ class ShopChannel:
     Settings: ClassVar[type[msgspec.Struct]] = ShopSettings
 
     def __init__(self, connection: Connection, *, http: Any | None = None) -> None:
-        self.connection = connection
+        super().__init__(connection, http=http)
         self.secret: str = connection.settings.secret
-        self.calls: list[tuple[str, Any]] = []
-        self.script: list[Any] = []
         self.decoded = 0
-
-    async def health(self) -> HealthReport:
-        return HealthReport(ok=True)
-
-    async def aclose(self) -> None:
-        return None
 
     # -------------------------------------------------------------------- webhooks
 
@@ -204,39 +195,10 @@ class ShopChannel:
             ],
         )
 
-    # ----------------------------------------------------------------------- pushes
-
-    async def _play(self, operation: str, argument: Any) -> Any:
-        self.calls.append((operation, argument))
-        if self.script:
-            outcome = self.script.pop(0)
-            if isinstance(outcome, BaseException):
-                raise outcome
-            return outcome
-        return None
-
-    async def push_stock(self, updates: Sequence[Any]) -> None:
-        await self._play("push_stock", list(updates))
-
-    async def push_fulfillment(self, notice: Any) -> ExternalRef:
-        return await self._play("push_fulfillment", notice) or ExternalRef(id="ful-1")
-
-    async def push_cancellation(self, notice: Any) -> None:
-        await self._play("push_cancellation", notice)
-
-    async def push_refund(self, notice: Any) -> ExternalRef:
-        return await self._play("push_refund", notice) or ExternalRef(id="ref-1")
-
-
-class ShopPlugin:
-    @hookimpl
-    def orderhub_register_connectors(self, register: Any) -> None:
-        register(ShopChannel)
-
 
 @pytest.fixture
 def extra_plugins() -> list[Any]:
-    return [ShopPlugin()]
+    return [connector_plugin(ShopChannel)]
 
 
 @pytest.fixture

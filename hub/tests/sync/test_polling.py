@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-import msgspec
 import pytest
 import sqlalchemy as sa
 from arq import Worker
@@ -19,16 +18,14 @@ from arq import Worker
 from orderhub.core.connection import Connection
 from orderhub.core.connectors import (
     Capability,
-    ConnectorKind,
     ExternalRef,
-    HealthReport,
     PermanentError,
     PullPage,
     TransientError,
 )
 from orderhub.core.events import OrderCancelObserved, OrderObserved
-from orderhub.core.hookspecs import hookimpl
 from orderhub.core.model import Item, Location, Money, Order, OrderLine
+from orderhub.core.testing import FakeChannel, connector_plugin
 from orderhub.hub.catalog.service import upsert_item
 from orderhub.hub.locations.service import upsert_location
 from orderhub.hub.store.tables import BindingRow, OrderHistoryRow, OrderRow
@@ -39,29 +36,21 @@ from orderhub.hub.testing import auth
 CONNECTION = "pages"
 
 
-class PageShop:
+class PageShop(FakeChannel):
+    """Answers pulls from `pages` and records webhook registrations."""
+
     name: ClassVar[str] = "pageshop"
-    kind: ClassVar[ConnectorKind] = ConnectorKind.CHANNEL
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {Capability.PULL_ORDERS, Capability.REGISTER_WEBHOOKS}
     )
 
-    class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-        pass
-
     def __init__(self, connection: Connection, *, http: Any = None) -> None:
-        self.connection = connection
+        super().__init__(connection, http=http)
         self.pages: dict[str | None, Any] = {}
         """Cursor -> the page (or error) to answer; a list is answered in turn."""
         self.asked: list[str | None] = []
         self.registrations: list[str] = []
         self.refuse_registration: Exception | None = None
-
-    async def health(self) -> HealthReport:
-        return HealthReport(ok=True)
-
-    async def aclose(self) -> None:
-        return None
 
     async def pull_orders(self, cursor: str | None) -> PullPage:
         self.asked.append(cursor)
@@ -79,15 +68,9 @@ class PageShop:
         return [ExternalRef(id="sub-1", url=callback_url)]
 
 
-class PageShopPlugin:
-    @hookimpl
-    def orderhub_register_connectors(self, register: Any) -> None:
-        register(PageShop)
-
-
 @pytest.fixture
 def extra_plugins() -> list[Any]:
-    return [PageShopPlugin()]
+    return [connector_plugin(PageShop)]
 
 
 @pytest.fixture

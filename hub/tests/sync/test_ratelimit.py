@@ -15,8 +15,8 @@ import msgspec
 import pytest
 
 from orderhub.core.connection import Connection
-from orderhub.core.connectors import Capability, ConnectorKind, HealthReport, TransientError
-from orderhub.core.hookspecs import hookimpl
+from orderhub.core.connectors import Capability, TransientError
+from orderhub.core.testing import FakeChannel, connector_plugin
 from orderhub.hub.assembly import open_hub
 from orderhub.hub.runtime import Hub
 from orderhub.hub.store.tables import OutboxRow
@@ -36,7 +36,7 @@ class Level(msgspec.Struct, frozen=True, kw_only=True):
     observed_at: float
 
 
-class MeteredChannel:
+class MeteredChannel(FakeChannel):
     """A channel whose provider meters calls with a leaky bucket and reports its level.
 
     `report` is the level the provider answers with after the next call; every call and
@@ -44,17 +44,12 @@ class MeteredChannel:
     """
 
     name: ClassVar[str] = "metered"
-    kind: ClassVar[ConnectorKind] = ConnectorKind.CHANNEL
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.PUSH_STOCK})
 
-    class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-        pass
-
     def __init__(self, connection: Connection, *, http: Any = None) -> None:
-        self.connection = connection
+        super().__init__(connection, http=http)
         self.status: Level | None = None
         self.fed: list[Level] = []
-        self.calls: list[Any] = []
         self.report: float | None = None
 
     @property
@@ -65,14 +60,8 @@ class MeteredChannel:
         self.fed.append(status)
         self.status = status
 
-    async def health(self) -> HealthReport:
-        return HealthReport(ok=True)
-
-    async def aclose(self) -> None:
-        return None
-
     async def push_stock(self, updates: Sequence[Any]) -> None:
-        self.calls.append(list(updates))
+        await super().push_stock(updates)
         if self.report is not None:
             self.status = Level(
                 maximum_available=1000.0,
@@ -82,15 +71,9 @@ class MeteredChannel:
             )
 
 
-class MeteredPlugin:
-    @hookimpl
-    def orderhub_register_connectors(self, register: Any) -> None:
-        register(MeteredChannel)
-
-
 @pytest.fixture
 def extra_plugins() -> list[Any]:
-    return [MeteredPlugin()]
+    return [connector_plugin(MeteredChannel)]
 
 
 @pytest.fixture
