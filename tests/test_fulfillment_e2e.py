@@ -127,7 +127,7 @@ def sign(body: bytes) -> str:
 async def drain(hub: Any) -> None:
     worker = Worker(**worker_settings(hub), burst=True, poll_delay=0.01, handle_signals=False)
     try:
-        await asyncio.wait_for(worker.async_run(), timeout=30)
+        await asyncio.wait_for(worker.async_run(), timeout=120)
     finally:
         await worker.close()
 

@@ -258,7 +258,7 @@ async def drain(hub: Any) -> None:
     """Run the real worker code in burst mode until nothing is queued (retries included)."""
     worker = Worker(**worker_settings(hub), burst=True, poll_delay=0.01, handle_signals=False)
     try:
-        await asyncio.wait_for(worker.async_run(), timeout=60)
+        await asyncio.wait_for(worker.async_run(), timeout=120)
     finally:
         await worker.close()
 

@@ -57,7 +57,7 @@ class Installed:
             env=self.env(**extra),
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=300,
         )
         if result.returncode != 0:
             pytest.fail(
@@ -108,7 +108,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
 
     def call(*args: str) -> None:
         result = subprocess.run(
-            [uv(), *args], cwd=root, env=env, capture_output=True, text=True, timeout=120
+            [uv(), *args], cwd=root, env=env, capture_output=True, text=True, timeout=300
         )
         assert result.returncode == 0, f"uv {args[:2]} failed:\n{result.stdout}\n{result.stderr}"
 

@@ -50,7 +50,7 @@ async def drain(hub: Any) -> None:
     """The real worker, in burst mode, until nothing is queued."""
     worker = Worker(**worker_settings(hub), burst=True, poll_delay=0.01, handle_signals=False)
     try:
-        await asyncio.wait_for(worker.async_run(), timeout=30)
+        await asyncio.wait_for(worker.async_run(), timeout=120)
     finally:
         await worker.close()
 

@@ -27,7 +27,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(check, *, timeout: float = 30.0):  # type: ignore[no-untyped-def]
+WAIT_SECONDS = 120.0
+"""How long a process may take to start or stop on a loaded machine: a wait, not a
+performance assertion (`wait_for` returns as soon as the check holds)."""
+
+
+def wait_for(check, *, timeout: float = WAIT_SECONDS):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
@@ -64,7 +69,7 @@ def process(tmp_path: Path):  # type: ignore[no-untyped-def]
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
             try:
-                proc.wait(timeout=20)
+                proc.wait(timeout=WAIT_SECONDS)
             except subprocess.TimeoutExpired:
                 proc.kill()
 
@@ -88,7 +93,7 @@ def test_serve_migrates_and_runs_api_and_worker(tmp_path: Path, process, redis):
     wait_for(lambda: redis.exists(health_key(config)))  # the embedded worker polls the queue
     assert httpx.get(f"{base}/orders").status_code == 401
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=20) == 0, log_of(tmp_path)
+    assert proc.wait(timeout=WAIT_SECONDS) == 0, log_of(tmp_path)
     assert "Starting worker" in log_of(tmp_path)
 
 
@@ -103,7 +108,7 @@ def test_serve_without_worker(tmp_path: Path, process, redis):  # type: ignore[n
     time.sleep(1.5)
     assert not redis.exists(health_key(config))
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=20) == 0
+    assert proc.wait(timeout=WAIT_SECONDS) == 0
     assert "Starting worker" not in log_of(tmp_path)
 
 
@@ -119,7 +124,7 @@ def test_worker_runs_until_sigterm(tmp_path: Path, process, redis):  # type: ign
     wait_for(lambda: redis.exists(health_key(config)))
     wait_for(lambda: "← sweep" in log_of(tmp_path))  # the sweeper cron job ran to completion
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=20) == 0, log_of(tmp_path)
+    assert proc.wait(timeout=WAIT_SECONDS) == 0, log_of(tmp_path)
     assert "shutdown on SIGTERM" in log_of(tmp_path)
 
 

@@ -23,6 +23,10 @@ from orderhub.hub.testing import _in_thread
 
 from .seed import PASSWORDS, World, seed
 
+WAIT_SECONDS = 120
+"""How long the console server and the browser may take on a loaded machine: a wait, not a
+performance assertion (each wait ends as soon as its condition holds)."""
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -89,7 +93,7 @@ def running_console(
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + WAIT_SECONDS
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the console server did not start")
@@ -98,8 +102,17 @@ def running_console(
         yield Console(f"http://127.0.0.1:{port}", world)
     finally:
         server.should_exit = True
-        thread.join(timeout=20)
+        thread.join(timeout=WAIT_SECONDS)
         listener.close()
+
+
+def new_context(browser: Any, **options: Any) -> Any:
+    """A browser context whose actions, navigations and waits give up only after
+    `WAIT_SECONDS` (Playwright's own default is 30 s)."""
+    context = browser.new_context(**options)
+    context.set_default_timeout(WAIT_SECONDS * 1000)
+    context.set_default_navigation_timeout(WAIT_SECONDS * 1000)
+    return context
 
 
 def sign_in(page: Any, console: Console, username: str) -> None:

@@ -13,7 +13,15 @@ import pytest
 
 from orderhub.hub.testing import PG_ADMIN_URL, REDIS_URL, _in_thread, _pg_admin, _pg_url
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, Console, running_console, shot, sign_in
+from .browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Console,
+    new_context,
+    running_console,
+    shot,
+    sign_in,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -57,7 +65,7 @@ def nav(page: Any, name: str) -> Any:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    context = new_context(browser, viewport={"width": 1366, "height": 900})
     tab = context.new_page()
     tab.on("dialog", lambda dialog: dialog.accept())
     yield tab
@@ -72,7 +80,7 @@ def test_each_role_signs_in_and_lands_on_its_page(browser: Any, console: Console
         "warehouse": ("Warehouse · WH2", ["Orders", "Stock", "Warehouse"]),
     }
     for role, (heading, nav) in expected.items():
-        context = browser.new_context(viewport={"width": 1366, "height": 900})
+        context = new_context(browser, viewport={"width": 1366, "height": 900})
         page = context.new_page()
         sign_in(page, console, role)
         assert page.locator("h1").first.inner_text() == heading
@@ -181,7 +189,7 @@ def test_a_form_without_its_csrf_token_is_refused(page: Any, console: Console) -
 
 
 def test_orders_list_by_keyboard_and_on_a_tablet(browser: Any, console: Console) -> None:
-    context = browser.new_context(viewport={"width": 820, "height": 1180}, has_touch=True)
+    context = new_context(browser, viewport={"width": 820, "height": 1180}, has_touch=True)
     page = context.new_page()
     sign_in(page, console, "operator")
     page.goto(f"{console.base_url}/console/orders")

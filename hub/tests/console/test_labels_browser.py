@@ -13,7 +13,7 @@ import pytest
 
 from orderhub.hub.testing import REDIS_URL
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, Console, running_console, shot, sign_in
+from .browser import CHROMIUM, CHROMIUM_ARGS, Console, new_context, running_console, shot, sign_in
 from .seed import CARRIER, seed_parcels
 
 pytestmark = [
@@ -57,7 +57,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    context = new_context(browser, viewport={"width": 1366, "height": 900})
     context.add_init_script(COUNT_PRINTS)
     tab = context.new_page()
     yield tab

@@ -291,7 +291,7 @@ async def drain(hub: Any) -> Worker:
     """Run a burst worker on the hub's queue until nothing is queued (deferred retries too)."""
     worker = Worker(**worker_settings(hub), burst=True, poll_delay=0.01, handle_signals=False)
     try:
-        await asyncio.wait_for(worker.async_run(), timeout=30)
+        await asyncio.wait_for(worker.async_run(), timeout=120)
     finally:
         await worker.close()
     return worker

@@ -249,7 +249,7 @@ async def test_a_throttled_pull_job_carries_on_after_the_wait(hub, catalog):
     started = asyncio.get_running_loop().time()
     worker = Worker(**worker_settings(hub), burst=True, poll_delay=0.01, handle_signals=False)
     try:
-        await asyncio.wait_for(worker.async_run(), timeout=30)
+        await asyncio.wait_for(worker.async_run(), timeout=120)
     finally:
         await worker.close()
 

@@ -14,7 +14,7 @@ from orderhub.hub.worker import start_embedded_worker, sweep_schedule, worker_se
 from .conftest import inbox_rows, order_payload, order_rows, post_event
 
 
-async def wait_for(predicate, within: float = 15.0) -> None:
+async def wait_for(predicate, within: float = 120.0) -> None:
     deadline = time.monotonic() + within
     while not await predicate():
         if time.monotonic() > deadline:
@@ -70,9 +70,9 @@ async def test_run_worker_is_a_process_that_sweeps_and_stops_on_sigterm(hub, tmp
         async def dead() -> bool:
             return [row.status for row in await inbox_rows(hub)] == ["dead"]
 
-        await wait_for(dead, within=30)
+        await wait_for(dead)
         process.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(process.wait(), 15) == 0
+        assert await asyncio.wait_for(process.wait(), 120) == 0
     finally:
         if process.returncode is None:
             process.kill()
