@@ -24,3 +24,5 @@ test: install
 lint: install
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
+	$(UV) run lint-imports
+	$(UV) run mypy

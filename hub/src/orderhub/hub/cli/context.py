@@ -42,7 +42,10 @@ class State:
 
 
 def current_state() -> State:
-    return click.get_current_context().find_object(State)
+    state = click.get_current_context().find_object(State)
+    if state is None:  # a command run outside the `orderhub` group
+        raise RuntimeError("orderhub commands run under `orderhub`, which holds the settings")
+    return state
 
 
 def current_settings() -> Settings:
