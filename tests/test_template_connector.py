@@ -175,6 +175,7 @@ def test_the_plugin_manager_finds_the_installed_distribution(installed: Installe
         "enabled": True,
         "hooks": ["orderhub_register_connectors"],
         "connectors": ["kitcheck"],
+        "actions": [],
     }
 
 
