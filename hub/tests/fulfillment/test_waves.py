@@ -9,7 +9,7 @@ import pytest
 
 from orderhub.core.model import FinancialStatus
 from orderhub.hub.config import ConfigError, parse_settings
-from orderhub.hub.fulfillment.config import ReleaseConfig, ReleaseRule
+from orderhub.hub.config.fulfillment import ReleaseConfig, ReleaseRule
 from orderhub.hub.fulfillment.waves import is_due, next_wave
 
 PARIS = ZoneInfo("Europe/Paris")

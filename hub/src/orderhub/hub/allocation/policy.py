@@ -21,13 +21,13 @@ from orderhub.core.preprocess import BUILTIN_CHECKS
 from orderhub.core.promise import PromiseConfig
 from orderhub.core.routing import BUILTIN_RULES, RoutingConfig, RoutingConfigError, RuleRegistry
 from orderhub.core.substitution import SubstitutionPolicy
-from orderhub.hub.allocation.settings import (
+from orderhub.hub.config import ConfigError, ConnectionConfig, Settings
+from orderhub.hub.config.allocation import (
     DISABLED_BY_DEFAULT,
     AllocationSettings,
     AvailabilitySettings,
     CheckSettings,
 )
-from orderhub.hub.config import ConfigError, ConnectionConfig, Settings
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orderhub.core.model import Location
 from orderhub.core.routing import Candidate, IncomingLot
 from orderhub.hub.allocation.policy import ChannelPolicy
-from orderhub.hub.allocation.settings import AllocationSettings
+from orderhub.hub.config.allocation import AllocationSettings
 from orderhub.hub.locations.service import location_from_row
 from orderhub.hub.store.tables import (
     IncomingStockRow,

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from orderhub.core.model import FinancialStatus
-from orderhub.hub.fulfillment.config import ReleaseRule, wave_times
+from orderhub.hub.config.fulfillment import ReleaseRule, wave_times
 
 PAID = frozenset({FinancialStatus.PAID, FinancialStatus.PARTIALLY_REFUNDED})
 """Financial statuses that count as paid for `when_paid`: a partial refund came after a

@@ -14,16 +14,18 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderhub.hub.errors import Conflict, NotFound
-from orderhub.hub.runtime import Hub
 from orderhub.hub.store.types import utcnow
 from orderhub.hub.sync.retry import next_delay
 from orderhub.hub.sync.state import clip
+
+if TYPE_CHECKING:
+    from orderhub.hub.runtime import Hub
 
 log = logging.getLogger(__name__)
 

@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderhub.core.connectors import Capability, InboundEvent, PayloadError
 from orderhub.hub.errors import HubError
-from orderhub.hub.runtime import Hub
 from orderhub.hub.store.db import dialect_insert
 from orderhub.hub.store.tables import InboxRow
 from orderhub.hub.store.types import utcnow
 from orderhub.hub.sync import merge
 from orderhub.hub.sync.claims import WorkTable
 from orderhub.hub.sync.state import clip
+
+if TYPE_CHECKING:
+    from orderhub.hub.runtime import Hub
 
 log = logging.getLogger(__name__)
 

@@ -8,13 +8,17 @@ clears a revocation (an app reinstalled after `app/uninstalled`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import msgspec
 
 from orderhub.core.connectors import Capability, PermanentError, TransientError
 from orderhub.hub.errors import Conflict, InvalidInput, ProviderError, ProviderUnavailable
-from orderhub.hub.runtime import Hub
 from orderhub.hub.sync import ratelimit
 from orderhub.hub.sync.state import clear_revoked, record_failure, record_success
+
+if TYPE_CHECKING:
+    from orderhub.hub.runtime import Hub
 
 
 class Subscription(msgspec.Struct, kw_only=True):

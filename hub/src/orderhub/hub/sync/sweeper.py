@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import sqlalchemy as sa
 
-from orderhub.hub.runtime import Hub
 from orderhub.hub.store.types import utcnow
 from orderhub.hub.sync import dispatch, inbox
 from orderhub.hub.sync.claims import WorkTable
+
+if TYPE_CHECKING:
+    from orderhub.hub.runtime import Hub
 
 log = logging.getLogger(__name__)
 

@@ -17,12 +17,12 @@ import msgspec
 from orderhub.core.connection import Connection, SettingsError, decode_settings
 from orderhub.core.routing import RoutingConfig
 from orderhub.core.substitution import SubstitutionPolicy
-from orderhub.hub.allocation.settings import (
+from orderhub.hub.config.allocation import (
     AllocationSettings,
     AvailabilitySettings,
     CheckSettings,
 )
-from orderhub.hub.fulfillment.config import FulfillmentConfig
+from orderhub.hub.config.fulfillment import FulfillmentConfig
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///orderhub.db"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
