@@ -179,3 +179,29 @@ class TestRules:
         assert answer.json()["status"] == "released"
         assert answer.json()["release_rule"] == "operator"
         assert again.status_code == 409 and again.json()["error"]["code"] == "not_planned"
+
+    async def test_an_operator_releases_a_whole_order_waiting_for_payment(
+        self, hub, places, client, tokens
+    ):
+        """`POST /orders/{id}/release` hands every planned group over, whatever the rule waits
+        for; an order that is not allocated is refused and changes nothing."""
+        await stock(hub, WH1={"TEE": 5})
+        waiting = await allocated_order(
+            hub, [("TEE", 1)], financial_status=FinancialStatus.AUTHORIZED
+        )
+        held = await allocated_order(hub, [("TEE", 1)], external_id="1002", address=None)
+        assert await release_once(hub) == []
+
+        answer = await client.post(
+            f"/orders/{waiting.id}/release", headers=auth(tokens["operator"])
+        )
+        refused = await client.post(f"/orders/{held.id}/release", headers=auth(tokens["operator"]))
+
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["status"] == OrderStatus.RELEASED.value
+        [group] = await groups_of(hub, waiting.id)
+        assert (group.status, group.release_rule) == ("released", "operator")
+        assert refused.status_code == 409
+        assert refused.json()["error"]["code"] == "order_not_releasable"
+        assert await groups_of(hub, held.id) == []
+        assert (await order_row(hub, held.id)).status == OrderStatus.ON_HOLD.value

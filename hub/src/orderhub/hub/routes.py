@@ -9,6 +9,7 @@ from orderhub.hub.channels.spreadsheet.controllers import export_orders, import_
 from orderhub.hub.connections.controllers import ConnectionController
 from orderhub.hub.fulfillment.controllers import (
     FulfillmentController,
+    OrderReleaseController,
     ShipmentController,
     pick_lists,
 )
@@ -42,4 +43,4 @@ ROUTES += [receive_webhook, InboxController, OutboxController]
 ROUTES += [get_sync, start_sync, register_connection_webhooks]
 ROUTES += [refund_order, change_shipment_tracking]
 ROUTES += ALLOCATION
-ROUTES += [FulfillmentController, ShipmentController, pick_lists]
+ROUTES += [OrderReleaseController, FulfillmentController, ShipmentController, pick_lists]

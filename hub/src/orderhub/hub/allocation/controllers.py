@@ -10,7 +10,7 @@ from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from orderhub.core.model import HoldReason, Order
-from orderhub.hub.allocation import edits, holds, receipts, release, simulate
+from orderhub.hub.allocation import edits, holds, receipts, simulate
 from orderhub.hub.allocation.schemas import (
     ClearHoldIn,
     CountIn,
@@ -120,19 +120,6 @@ class OrderAllocationController(Controller):
             return await holds.clear_hold(
                 hub, session, order_id, hold_id, actor=user_actor(request), note=data.note
             )
-
-    @post(
-        "/release",
-        guards=[WRITE_ORDERS],
-        status_code=200,
-        summary="Hand an allocated order to fulfillment now (ALLOCATED -> RELEASED)",
-        responses=error_responses(403, 404, 409),
-    )
-    async def release(self, hub: HubDep, request: AnyRequest, order_id: FromPath[str]) -> Order:
-        """Every planned fulfillment group is released, whatever the channel's release rule
-        would wait for; 409 `order_not_releasable` unless allocated and without holds."""
-        async with hub.transaction() as session:
-            return await release.release_order(hub, session, order_id, actor=user_actor(request))
 
     @post(
         "/reroute",

@@ -13,13 +13,21 @@ import sqlalchemy as sa
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from orderhub.core.model import Actor, ActorKind
+from orderhub.core.model import Actor, ActorKind, Order
 from orderhub.hub.auth.middleware import WRITE_ORDERS, WRITE_STOCK, check_location_scope
 from orderhub.hub.auth.tokens import Principal, Role
 from orderhub.hub.bodies import StrictBody
 from orderhub.hub.deps import HubDep, Limit, error_responses
 from orderhub.hub.errors import NotFound
-from orderhub.hub.fulfillment import labels, packing, picking, rateshop, release, shipping
+from orderhub.hub.fulfillment import (
+    labels,
+    order_release,
+    packing,
+    picking,
+    rateshop,
+    release,
+    shipping,
+)
 from orderhub.hub.fulfillment.records import (
     fulfillment_view,
     fulfillment_views,
@@ -39,6 +47,7 @@ from orderhub.hub.fulfillment.schemas import (
     ShipmentOut,
     ShipResult,
 )
+from orderhub.hub.orders.controllers import user_actor
 from orderhub.hub.runtime import Hub
 from orderhub.hub.store.tables import FulfillmentRow, LocationRow, ShipmentRow
 
@@ -75,6 +84,30 @@ async def _group_out(hub: Hub, fulfillment_id: str) -> FulfillmentOut:
 async def _shipments_out(hub: Hub, fulfillment_id: str) -> list[ShipmentOut]:
     async with hub.read() as session:
         return await shipment_views(session, await group_shipments(session, fulfillment_id))
+
+
+class OrderReleaseController(Controller):
+    """`POST /orders/{id}/release`: the operator's button over the fulfillment release."""
+
+    path = "/orders/{order_id:str}"
+    tags = ["orders"]
+
+    @post(
+        "/release",
+        guards=[WRITE_ORDERS],
+        status_code=200,
+        summary="Hand an allocated order to fulfillment now (ALLOCATED -> RELEASED)",
+        responses=error_responses(403, 404, 409),
+    )
+    async def release(
+        self, hub: HubDep, request: Request[Principal, str, Any], order_id: FromPath[str]
+    ) -> Order:
+        """Every planned fulfillment group is released, whatever the channel's release rule
+        would wait for; 409 `order_not_releasable` unless allocated and without holds."""
+        async with hub.transaction() as session:
+            return await order_release.release_order(
+                hub, session, order_id, actor=user_actor(request)
+            )
 
 
 class FulfillmentController(Controller):

@@ -1,4 +1,4 @@
-"""`POST /orders/{id}/release`: an operator hands a whole allocated order to fulfillment now.
+"""An operator hands a whole allocated order to fulfillment now (`POST /orders/{id}/release`).
 
 The fulfillment module owns what release means (groups per location planned from the
 reservations, a 3PL's group sent to its WMS, the order moving to RELEASED); this is the
