@@ -384,6 +384,7 @@ async def test_refused_reservation_is_planned_again_with_fresh_numbers(
         pytest.skip("SQLite has one writer: no other transaction can take stock mid-order")
     from orderhub.hub.allocation import engine
     from orderhub.hub.allocation.snapshot import load_snapshot
+    from orderhub.hub.orders import aggregate
     from orderhub.hub.stock import service as stock
 
     # Nothing in stock: the order waits as a backorder, holding no reservation.
@@ -391,7 +392,7 @@ async def test_refused_reservation_is_planned_again_with_fresh_numbers(
     assert order["status"] == "backordered"
     await set_stock(hub, {("TEE", "PAR-WH"): 5, ("TEE", "MRS-WH"): 5})
     async with hub.transaction() as session:
-        rows = await engine.lock_order(session, order["id"])
+        rows = await aggregate.lock_order(session, order["id"])
         policy = hub.policies.for_connection("phone")
         seen = await load_snapshot(session, policy, {"TEE"}, with_incoming=False)
         async with hub.transaction() as other:

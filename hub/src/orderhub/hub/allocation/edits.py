@@ -27,10 +27,10 @@ from orderhub.core import lifecycle
 from orderhub.core.model import Actor, Money, Order, OrderStatus, ShippingLine
 from orderhub.core.money import MoneyError
 from orderhub.hub.allocation import engine, intake
-from orderhub.hub.allocation.engine import OrderRows
 from orderhub.hub.allocation.schemas import OrderEditIn, RerouteIn
 from orderhub.hub.errors import Conflict, InvalidInput, NotFound
-from orderhub.hub.orders import service
+from orderhub.hub.orders import aggregate, service
+from orderhub.hub.orders.aggregate import OrderRows
 from orderhub.hub.orders.mapping import line_from_row
 from orderhub.hub.store.tables import LocationRow
 from orderhub.hub.store.types import utcnow
@@ -184,7 +184,7 @@ async def edit_order(
     actor: Actor,
     if_match: int | None = None,
 ) -> Order:
-    rows = await engine.lock_order(session, order_id)
+    rows = await aggregate.lock_order(session, order_id)
     _check_version(rows, edit.version if edit.version is not None else if_match)
     _editable(rows)
     line_changes = _line_changes(rows, edit)
@@ -237,7 +237,7 @@ async def reroute(
     hub: Hub, session: AsyncSession, order_id: str, data: RerouteIn, *, actor: Actor
 ) -> Order:
     """Give back the order's reservations and plan again (at `data.location` if given)."""
-    rows = await engine.lock_order(session, order_id)
+    rows = await aggregate.lock_order(session, order_id)
     _editable(rows)
     if rows.active_holds:
         raise Conflict(

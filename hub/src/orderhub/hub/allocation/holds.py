@@ -20,7 +20,7 @@ from orderhub.core import lifecycle
 from orderhub.core.model import Actor, HoldReason, Order, OrderStatus
 from orderhub.hub.allocation import engine
 from orderhub.hub.errors import Conflict, NotFound
-from orderhub.hub.orders import service
+from orderhub.hub.orders import aggregate, service
 from orderhub.hub.store.tables import OrderHoldRow, OrderRow
 from orderhub.hub.store.types import utcnow
 
@@ -83,7 +83,7 @@ async def place_manual_hold(
     session: AsyncSession, order_id: str, *, actor: Actor, detail: str
 ) -> Order:
     """An operator stops an order before release. Its reservations stay while it waits."""
-    rows = await engine.lock_order(session, order_id)
+    rows = await aggregate.lock_order(session, order_id)
     status = OrderStatus(rows.row.status)
     if not lifecycle.is_editable(status):
         raise Conflict(
@@ -91,7 +91,7 @@ async def place_manual_hold(
             code="order_not_editable",
             status=status.value,
         )
-    await engine.hold_order(
+    await aggregate.hold_order(
         session, rows, HoldReason.MANUAL, detail, source=str(actor), actor=actor
     )
     return rows.order()
@@ -102,7 +102,7 @@ async def clear_hold(
 ) -> Order:
     """Clear one hold (404 if the order has no such hold, 409 if already cleared); with no
     hold left, allocate the order."""
-    rows = await engine.lock_order(session, order_id)
+    rows = await aggregate.lock_order(session, order_id)
     hold = next((h for h in rows.holds if h.id == hold_id), None)
     if hold is None:
         raise NotFound(

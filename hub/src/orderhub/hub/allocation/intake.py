@@ -45,10 +45,11 @@ from orderhub.core.model import Actor, ActorKind, Order
 from orderhub.core.preprocess import run_checks_async
 from orderhub.core.routing import AllocationPlan
 from orderhub.hub.allocation import engine
-from orderhub.hub.allocation.engine import OrderRows
 from orderhub.hub.allocation.policy import ChannelPolicy
 from orderhub.hub.allocation.snapshot import Snapshot, load_snapshot, lock_levels
 from orderhub.hub.errors import HubError
+from orderhub.hub.orders import aggregate
+from orderhub.hub.orders.aggregate import OrderRows
 from orderhub.hub.orders.mapping import order_from_rows
 from orderhub.hub.orders.service import store_orders
 from orderhub.hub.stock.reservations import ReservationRequest, reserve_many
@@ -149,7 +150,7 @@ async def _hold_if_checks_ask(
     known = frozenset(line.sku for line in rows.lines if line.sku and line.item_id is not None)
     holds = await run_checks(session, policy, order, snapshot, known_skus=known, others=others)
     for hold in holds:
-        await engine.hold_order(
+        await aggregate.hold_order(
             session,
             rows,
             hold.reason,

@@ -44,7 +44,7 @@ from orderhub.hub.catalog.service import get_item_row
 from orderhub.hub.errors import Conflict, InvalidInput
 from orderhub.hub.ids import new_id
 from orderhub.hub.locations.service import get_location_row, location_from_row
-from orderhub.hub.orders import service
+from orderhub.hub.orders import aggregate, service
 from orderhub.hub.orders.mapping import line_from_row
 from orderhub.hub.stock import service as stock
 from orderhub.hub.stock.reservations import ReservationRequest, reserve
@@ -303,11 +303,13 @@ async def fill_backorders(
         locked = await _lock_orders(session, [r.order_id for r in usable])
         usable = [r for r in usable if r.order_id in locked]
         elsewhere = await _reserved_elsewhere(session, [r.order_id for r in usable], location.id)
-        rows_by_order: dict[str, engine.OrderRows] = {}
+        rows_by_order: dict[str, aggregate.OrderRows] = {}
         demands = []
         for r in usable:
             if r.order_id in elsewhere:
-                rows = rows_by_order.get(r.order_id) or await engine.lock_order(session, r.order_id)
+                rows = rows_by_order.get(r.order_id) or await aggregate.lock_order(
+                    session, r.order_id
+                )
                 rows_by_order[r.order_id] = rows
                 policy = hub.policies.for_connection(r.connection_id)
                 allowed, _ = split_permission(rows.order(), policy.routing)
@@ -326,7 +328,7 @@ async def fill_backorders(
         for fill in shared.fills:
             by_order.setdefault(fill.order_id, []).append((fill.line_id, fill.quantity))
         for order_id, lines in by_order.items():
-            rows = rows_by_order.get(order_id) or await engine.lock_order(session, order_id)
+            rows = rows_by_order.get(order_id) or await aggregate.lock_order(session, order_id)
             refused = await reserve(
                 session,
                 order_id,
@@ -365,7 +367,7 @@ async def fill_backorders(
 async def _after_fill(
     hub: Hub,
     session: UnitOfWork,
-    rows: engine.OrderRows,
+    rows: aggregate.OrderRows,
     place: Any,
     sku: str,
     lines: list[tuple[str, int]],
@@ -575,7 +577,7 @@ async def _take_back(
             break
         if order_id not in locked:
             continue
-        rows = await engine.lock_order(session, order_id)
+        rows = await aggregate.lock_order(session, order_id)
         reservations = list(
             await session.scalars(
                 sa.select(ReservationRow)

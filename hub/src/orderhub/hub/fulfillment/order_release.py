@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderhub.core.model import Actor, Order, OrderStatus
-from orderhub.hub.allocation import engine
 from orderhub.hub.errors import Conflict
 from orderhub.hub.fulfillment.release import plan_groups, release_group
+from orderhub.hub.orders import aggregate
 from orderhub.hub.store.tables import LocationRow
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ RELEASABLE = (OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_ALLOCATED)
 
 async def release_order(hub: Hub, session: AsyncSession, order_id: str, *, actor: Actor) -> Order:
     """Release every planned group of the order (409 unless allocated and not on hold)."""
-    rows = await engine.lock_order(session, order_id)
+    rows = await aggregate.lock_order(session, order_id)
     status = OrderStatus(rows.row.status)
     if status not in RELEASABLE or rows.active_holds:
         raise Conflict(

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderhub.core.model import Actor, LocationKind, MovementKind, OrderStatus
-from orderhub.hub.allocation.engine import ROUTING, OrderRows, allocate, lock_order
+from orderhub.hub.allocation.engine import ROUTING, allocate
 from orderhub.hub.errors import Conflict, InvalidInput, NotFound
 from orderhub.hub.fulfillment.records import get_fulfillment_row, group_lines, location_of
 from orderhub.hub.fulfillment.release import release_due
@@ -25,6 +25,7 @@ from orderhub.hub.fulfillment.schemas import (
     SkuTotal,
 )
 from orderhub.hub.orders import service as orders
+from orderhub.hub.orders.aggregate import OrderRows, lock_order
 from orderhub.hub.runtime import Hub
 from orderhub.hub.stock import service as stock
 from orderhub.hub.stock.reservations import free_units

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orderhub.core import lifecycle
 from orderhub.core.connectors import Capability
 from orderhub.core.model import Actor, MovementKind, OrderStatus, TrackingStatus
-from orderhub.hub.allocation.engine import OrderRows, lock_order
 from orderhub.hub.errors import Conflict
 from orderhub.hub.fulfillment.labels import buy_label
 from orderhub.hub.fulfillment.notices import fulfillment_notice
@@ -32,6 +31,7 @@ from orderhub.hub.fulfillment.records import (
 )
 from orderhub.hub.fulfillment.tracking import settle_delivery, shipment_changed
 from orderhub.hub.orders import service as orders
+from orderhub.hub.orders.aggregate import OrderRows, lock_order
 from orderhub.hub.orders.mapping import line_from_row
 from orderhub.hub.runtime import Hub
 from orderhub.hub.stock import service as stock
